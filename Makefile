@@ -1,0 +1,52 @@
+# Two commands for a new user: `make run` (the portal on http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test stack install debian-packages messages lint migrate-check setup-data bench clean
+
+run: install messages
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_reference_data
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install messages lint migrate-check
+	$(BIN)/pytest
+
+# The full stack: gunicorn, a Celery worker and beat (the Procfile, the same commands as
+# docker-compose.yml) against DATABASE_URL and REDIS_URL.
+stack: install messages
+	@test -n "$$DATABASE_URL" || { echo "make stack needs DATABASE_URL (see .env.example)"; exit 1; }
+	@test -n "$$REDIS_URL" || { echo "make stack needs REDIS_URL (see .env.example)"; exit 1; }
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_reference_data
+	$(MANAGE) collectstatic --no-input -v0
+	GUNICORN_CMD_ARGS="$${GUNICORN_CMD_ARGS:---bind 127.0.0.1:8000}" $(BIN)/honcho start -f Procfile
+
+install: debian-packages $(STAMP)
+
+debian-packages:
+	@scripts/debian-packages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+messages: $(STAMP)
+	$(MANAGE) compilemessages --ignore=.venv -v0
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+migrate-check: $(STAMP)
+	$(MANAGE) makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,131 @@
+"""The authority side: GB/T 2260 regions, the agencies of each scheme, and their staff."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scheme(models.TextChoices):
+    """Since 2018 pension (人社) and medical insurance (医保) are run by different bodies."""
+
+    PENSION = "pension", _("Basic pension insurance")
+    MEDICAL = "medical", _("Basic medical insurance")
+
+
+class Region(models.Model):
+    """An administrative division code (行政区划代码, GB/T 2260), current or retired.
+
+    Retired codes stay so that old resident IDs and payment vouchers still resolve to a place.
+    """
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        PREFECTURE = "prefecture", _("Prefecture")
+        COUNTY = "county", _("County")
+
+    code = models.CharField(_("division code"), max_length=6, primary_key=True)
+    name = models.CharField(_("name"), max_length=64)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    # As published; for some retired codes the published parent no longer exists itself.
+    parent_code = models.CharField(_("published parent code"), max_length=6, blank=True)
+    # The nearest ancestor that exists in the table (used for display and grouping).
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    first_seen = models.CharField(_("first listed (YYYYMM)"), max_length=6, blank=True)
+    last_seen = models.CharField(_("last listed (YYYYMM)"), max_length=6, blank=True)
+    current = models.BooleanField(_("current"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return f"{self.code} {self.full_name}"
+
+    @property
+    def province_code(self):
+        return self.code[:2] + "0000"
+
+    @property
+    def full_name(self):
+        """Name with its ancestors, skipping the placeholder names of municipalities (市辖区, 县)."""
+        names = []
+        region = self
+        while region is not None:
+            if region.name not in PLACEHOLDER_NAMES:
+                names.append(region.name)
+            region = region.parent
+        return "".join(reversed(names))
+
+
+# Names GB/T 2260 gives to groupings rather than places.
+PLACEHOLDER_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+class Agency(models.Model):
+    """A social insurance (pension) or medical security agency (经办机构) with its fund account."""
+
+    code = models.CharField(_("agency code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    scheme = models.CharField(_("scheme"), max_length=10, choices=Scheme.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    address = models.CharField(_("address"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=6)
+    phone = models.CharField(_("phone"), max_length=40)
+    online_connected = models.BooleanField(
+        _("connected to the national transfer platform"),
+        default=True,
+        help_text=_("Connected agencies exchange letters online; no paper payment voucher is needed."),
+    )
+    fund_account_name = models.CharField(_("fund account name (户名)"), max_length=100)
+    fund_bank = models.CharField(_("bank (开户银行)"), max_length=100)
+    fund_account_number = models.CharField(_("account number (账号)"), max_length=40)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "scheme", "name"], name="agency_unique_name_per_region"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AgencyStaff(models.Model):
+    """A user working for an agency. Money-moving steps need a reviewer who is not the maker."""
+
+    class Role(models.TextChoices):
+        CLERK = "clerk", _("Clerk")
+        REVIEWER = "reviewer", _("Reviewer")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="agency_roles",
+    )
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="staff"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("agency staff")
+        verbose_name_plural = _("agency staff")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency", "role"], name="agency_staff_unique_role"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.agency} · {self.get_role_display()}"

@@ -1,0 +1,158 @@
+"""The people in a transfer: insured persons, employers and the HR staff who file for them."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Region
+from applications import identifiers
+
+
+def region_exists(code: str) -> bool:
+    return Region.objects.filter(code=code).exists()
+
+
+class DocumentType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("Resident ID card")
+    HK_MACAU_PERMIT = "hk_macau_permit", _("Mainland Travel Permit for Hong Kong and Macao Residents")
+    TAIWAN_PERMIT = "taiwan_permit", _("Mainland Travel Permit for Taiwan Residents")
+    FOREIGN_PERMANENT_RESIDENCE = "foreign_permanent", _("Foreign Permanent Resident ID Card")
+
+
+def check_document_number(document_type: str, number: str):
+    """Check a document number by its type; returns the parsed ResidentId for resident IDs."""
+    if document_type == DocumentType.RESIDENT_ID:
+        return identifiers.check_resident_id(number, region_exists)
+    checks = {
+        DocumentType.HK_MACAU_PERMIT: identifiers.check_hk_macau_permit,
+        DocumentType.TAIWAN_PERMIT: identifiers.check_taiwan_permit,
+        DocumentType.FOREIGN_PERMANENT_RESIDENCE: identifiers.check_foreign_permanent_residence,
+    }
+    checks[document_type](number)
+    return None
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Employer(models.Model):
+    """An employing unit (用人单位), identified by its unified social credit code."""
+
+    name = models.CharField(_("name"), max_length=100)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[identifiers.check_uscc]
+    )
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("employer")
+        verbose_name_plural = _("employers")
+
+    def __str__(self):
+        return self.name
+
+
+class EmployerStaff(models.Model):
+    """An HR user (单位经办人) who may file transfers for the employer's employees."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="employer_roles",
+    )
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.CASCADE, related_name="staff"
+    )
+
+    class Meta:
+        verbose_name = _("employer HR staff")
+        verbose_name_plural = _("employer HR staff")
+        constraints = [models.UniqueConstraint(fields=["user", "employer"], name="employer_staff_unique")]
+
+    def __str__(self):
+        return f"{self.user} · {self.employer}"
+
+
+class InsuredPerson(models.Model):
+    """An insured person (参保人). The social security number is the ID number (Social Insurance Law
+    art. 58); for resident IDs, sex and birth date are derived from the number."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="insured_person",
+    )
+    name = models.CharField(_("name"), max_length=60)
+    document_type = models.CharField(
+        _("document type"), max_length=20, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
+    )
+    document_number = models.CharField(_("document number"), max_length=18)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    hukou_region = models.ForeignKey(
+        Region,
+        verbose_name=_("hukou region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Where the household registration (户籍) is; people without a hukou leave it empty."),
+    )
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    employer = models.ForeignKey(
+        Employer,
+        verbose_name=_("current employer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="employees",
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("insured person")
+        verbose_name_plural = _("insured persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "document_number"],
+                name="insured_person_unique_document",
+                violation_error_message=_("A person with this document number is already registered."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.masked_document_number})"
+
+    def save(self, *args, **kwargs):
+        # Sex and birth date of a resident ID holder always follow the number, whoever saves.
+        if self.document_type == DocumentType.RESIDENT_ID:
+            parsed = identifiers.check_resident_id(self.document_number, region_exists)
+            self.sex, self.birth_date = parsed.sex, parsed.birth_date
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if not self.document_number:
+            return
+        try:
+            parsed = check_document_number(self.document_type, self.document_number)
+        except ValidationError as error:
+            raise ValidationError({"document_number": error}) from None
+        if parsed is not None:
+            self.sex = parsed.sex
+            self.birth_date = parsed.birth_date
+
+    @property
+    def masked_document_number(self):
+        return identifiers.mask_document_number(self.document_number)
