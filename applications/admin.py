@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Employer, EmployerStaff, InsuredPerson
+from applications.models import (
+    CaseEvent,
+    ContributionYear,
+    Employer,
+    EmployerStaff,
+    InsuredPerson,
+    Material,
+    OfficialDocument,
+    TransferApplication,
+)
 
 
 @admin.register(InsuredPerson)
@@ -40,3 +49,65 @@ class EmployerStaffAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "employer__name", "employer__uscc"]
     list_select_related = ["user", "employer"]
     raw_id_fields = ["user", "employer"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Cases change only through the workflow service, and the audit trail never changes: the admin
+    may look, not touch."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TransferApplication)
+class TransferApplicationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "reference",
+        "scheme",
+        "person",
+        "state",
+        "due_date",
+        "transfer_out_agency",
+        "transfer_in_agency",
+    ]
+    list_filter = ["scheme", "state"]
+    search_fields = ["reference", "filing_reference", "person__name", "=person__document_number"]
+    list_select_related = ["person", "transfer_out_agency", "transfer_in_agency"]
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ["application", "at", "action", "from_state", "to_state", "actor"]
+    list_filter = ["action"]
+    search_fields = ["application__reference", "actor__username"]
+    list_select_related = ["application", "actor"]
+
+
+@admin.register(OfficialDocument)
+class OfficialDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["application", "kind", "version", "status", "verification_code", "rendered_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["application__reference", "verification_code"]
+    list_select_related = ["application"]
+    exclude = ["file"]
+
+
+@admin.register(Material)
+class MaterialAdmin(ReadOnlyAdmin):
+    list_display = ["application", "kind", "content_type", "size", "uploaded_at"]
+    search_fields = ["application__reference"]
+    list_select_related = ["application"]
+    exclude = ["file"]
+
+
+@admin.register(ContributionYear)
+class ContributionYearAdmin(ReadOnlyAdmin):
+    list_display = ["application", "year", "region_code", "months", "monthly_base", "year_end_balance"]
+    search_fields = ["application__reference"]
+    list_select_related = ["application"]

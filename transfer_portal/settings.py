@@ -99,6 +99,27 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Production delivery (docs/architecture.md): a task is acknowledged only after it ran, and a task whose
+# worker died is handed back; one task at a time per process, so a long render does not hold others.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits and every retry delay stay below the broker's visibility timeout, or Redis would hand
+# the same task to a second worker while the first still runs it.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
+    raise environ.ImproperlyConfigured(
+        "CELERY_TASK_SOFT_TIME_LIMIT + 30 must stay below CELERY_VISIBILITY_TIMEOUT"
+    )
+# A document still pending this long after it was queued has lost its task; the sweeper queues it again.
+DOCUMENT_STUCK_AFTER_SECONDS = env.int("DOCUMENT_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-documents": {"task": "applications.tasks.sweep_stuck_documents", "schedule": 60.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,3 +1,26 @@
+from .cases import (
+    CaseEvent,
+    ContributionYear,
+    DocumentKind,
+    Material,
+    MaterialKind,
+    OfficialDocument,
+    State,
+    TransferApplication,
+)
 from .people import DocumentType, Employer, EmployerStaff, InsuredPerson
 
-__all__ = ["DocumentType", "Employer", "EmployerStaff", "InsuredPerson"]
+__all__ = [
+    "CaseEvent",
+    "ContributionYear",
+    "DocumentKind",
+    "DocumentType",
+    "Employer",
+    "EmployerStaff",
+    "InsuredPerson",
+    "Material",
+    "MaterialKind",
+    "OfficialDocument",
+    "State",
+    "TransferApplication",
+]

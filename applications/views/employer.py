@@ -11,4 +11,7 @@ def employees(request, employer_id):
         Employer.objects.select_related("region").filter(staff__user=request.user).distinct(), pk=employer_id
     )
     people = employer.employees.select_related("hukou_region").order_by("name")
-    return render(request, "employer/employees.html", {"employer": employer, "people": people})
+    cases = employer.filed_applications.select_related("person", "transfer_in_agency", "transfer_out_agency")
+    return render(
+        request, "employer/employees.html", {"employer": employer, "people": people, "cases": cases}
+    )

@@ -13,4 +13,5 @@ def my_applications(request):
         )
     except InsuredPerson.DoesNotExist:
         raise Http404 from None
-    return render(request, "insured/my_applications.html", {"person": person})
+    cases = person.applications.select_related("transfer_in_agency", "transfer_out_agency")
+    return render(request, "insured/my_applications.html", {"person": person, "cases": cases})

@@ -1,0 +1,330 @@
+"""The case: a transfer application, its append-only event trail, its documents and materials."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Scheme
+
+
+def private_storage():
+    """Files that only views checking the case's permissions may serve: never under a public URL."""
+    return FileSystemStorage(location=settings.PRIVATE_STORAGE_DIR, base_url=None, allow_overwrite=True)
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted, awaiting the transfer-in agency")
+    RETURNED = "returned", _("Returned for correction")
+    CONTACT_LETTER_SENT = "contact_letter_sent", _("Contact letter sent, awaiting the transfer-out agency")
+    AMOUNTS_PENDING_APPROVAL = "amounts_pending_approval", _("Amounts entered, awaiting approval")
+    FUNDS_TRANSFERRED = "funds_transferred", _("Funds transferred, information form to follow")
+    INFORMATION_FORM_SENT = "information_form_sent", _("Information form sent, awaiting continuation")
+    FUNDS_MISMATCH = "funds_mismatch", _("Amount received does not match the information form")
+    FUNDS_MATCHED = "funds_matched", _("Funds matched, awaiting continuation")
+    COMPLETED = "completed", _("Completed")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+def new_reference(prefix: str) -> str:
+    # Random, not sequential: a reference number must not let anyone guess another case's.
+    return f"{prefix}{timezone.localdate():%Y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+class TransferApplication(models.Model):
+    """One application per scheme (转移接续申请). A person asking for pension and medical at once
+    files two, sharing a filing reference."""
+
+    reference = models.CharField(_("case reference"), max_length=24, unique=True, editable=False)
+    filing_reference = models.CharField(_("filing reference"), max_length=24, db_index=True, editable=False)
+    scheme = models.CharField(_("scheme"), max_length=10, choices=Scheme.choices)
+    person = models.ForeignKey(
+        "applications.InsuredPerson",
+        verbose_name=_("insured person"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("filed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    filed_for_employer = models.ForeignKey(
+        "applications.Employer",
+        verbose_name=_("filed by HR of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filed_applications",
+        help_text=_("Set when an employer's HR staff filed on the employee's behalf."),
+    )
+    new_employer = models.ForeignKey(
+        "applications.Employer",
+        verbose_name=_("new employer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for self-paying (灵活就业) persons."),
+    )
+    transfer_out_agency = models.ForeignKey(
+        Agency, verbose_name=_("transfer-out agency"), on_delete=models.PROTECT, related_name="outgoing_cases"
+    )
+    transfer_in_agency = models.ForeignKey(
+        Agency, verbose_name=_("transfer-in agency"), on_delete=models.PROTECT, related_name="incoming_cases"
+    )
+    old_person_number = models.CharField(_("old personal number"), max_length=30, blank=True)
+    agent_name = models.CharField(_("agent name (代办人)"), max_length=60, blank=True)
+    agent_phone = models.CharField(_("agent phone"), max_length=20, blank=True)
+    agent_relation = models.CharField(_("agent's relation"), max_length=30, blank=True)
+
+    state = models.CharField(_("state"), max_length=30, choices=State.choices, default=State.DRAFT)
+    due_date = models.DateField(_("due date of the open step"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    contact_letter_at = models.DateTimeField(_("contact letter sent at"), null=True, blank=True)
+    funds_transferred_at = models.DateTimeField(_("funds transferred at"), null=True, blank=True)
+    information_form_at = models.DateTimeField(_("information form sent at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("refused or withdrawn at"), null=True, blank=True)
+
+    # Step 3 (maker-checker): the transfer-out clerk enters, a different reviewer approves.
+    personal_account_amount = models.DecimalField(
+        _("personal account amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    pooled_fund_amount = models.DecimalField(
+        _("pooled fund amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    transfer_total = models.DecimalField(
+        _("total transferred"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    remittance_reference = models.CharField(_("remittance reference"), max_length=40, blank=True)
+    amounts_entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("amounts entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    amounts_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("amounts approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Step 5: what the transfer-in agency actually received.
+    received_amount = models.DecimalField(
+        _("amount received"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    # Why the case was returned or refused, and on which legal basis.
+    reason = models.TextField(_("reason"), blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("transfer application")
+        verbose_name_plural = _("transfer applications")
+        indexes = [
+            models.Index(fields=["transfer_in_agency", "state"]),
+            models.Index(fields=["transfer_out_agency", "state"]),
+            models.Index(fields=["due_date"]),
+        ]
+        constraints = [
+            # Continuation only when the money received equals the information form's total.
+            models.CheckConstraint(
+                condition=~Q(state="completed") | Q(received_amount=F("transfer_total")),
+                name="completed_only_when_funds_match",
+            ),
+            models.CheckConstraint(
+                condition=Q(amounts_approved_by__isnull=True)
+                | ~Q(amounts_approved_by=F("amounts_entered_by")),
+                name="amounts_approved_by_another_person",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def save(self, *args, **kwargs):
+        if not self.reference:
+            self.reference = new_reference("YL" if self.scheme == Scheme.PENSION else "YB")
+        if not self.filing_reference:
+            self.filing_reference = new_reference("SQ")
+        super().save(*args, **kwargs)
+
+
+class CaseEvent(models.Model):
+    """The audit trail of a case (append-only): who did what, when, from which state to which."""
+
+    application = models.ForeignKey(
+        TransferApplication, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=40)
+    from_state = models.CharField(_("from state"), max_length=30, blank=True)
+    to_state = models.CharField(_("to state"), max_length=30, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+
+    def __str__(self):
+        return f"{self.application_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Case events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Case events are append-only.")
+
+
+class DocumentKind(models.TextChoices):
+    APPLICATION_FORM = "application_form", _("Application form")
+    CONTACT_LETTER = "contact_letter", _("Contact letter")
+    FUND_TRANSFER_RECORD = "fund_transfer_record", _("Fund transfer record")
+    INFORMATION_FORM = "information_form", _("Information form")
+    CONTINUATION_NOTICE = "continuation_notice", _("Continuation notice")
+    WRITTEN_EXPLANATION = "written_explanation", _("Written explanation")
+
+
+class OfficialDocument(models.Model):
+    """A rendered official form. The business step lives on the case; this is only processing status."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be rendered")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Rendering failed")
+
+    application = models.ForeignKey(
+        TransferApplication, verbose_name=_("case"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    issuing_agency = models.ForeignKey(
+        Agency, verbose_name=_("issuing agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("processing status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    file = models.FileField(_("file"), storage=private_storage, upload_to="documents/", blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    verification_code = models.CharField(_("verification code"), max_length=16, unique=True, editable=False)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(_("render attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("official document")
+        verbose_name_plural = _("official documents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind", "version"], name="document_unique_version"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "queued_at"])]
+
+    def __str__(self):
+        return f"{self.application_id} {self.kind} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if not self.verification_code:
+            # Printed on the form so that a receiver can check it against the portal.
+            self.verification_code = secrets.token_hex(6).upper()
+        super().save(*args, **kwargs)
+
+
+class MaterialKind(models.TextChoices):
+    ID_CARD = "id_card", _("Identity document")
+    PENSION_MANUAL = "pension_manual", _("Endowment insurance manual")
+    MEDICAL_CARD = "medical_card", _("Medical insurance card")
+    PAYMENT_VOUCHER = "payment_voucher", _("Payment voucher (参保缴费凭证)")
+    OTHER = "other", _("Other")
+
+
+class Material(models.Model):
+    """A file uploaded with an application (the content type is decided by its content)."""
+
+    application = models.ForeignKey(
+        TransferApplication, verbose_name=_("case"), on_delete=models.PROTECT, related_name="materials"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=MaterialKind.choices)
+    file = models.FileField(_("file"), storage=private_storage, upload_to="materials/")
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+    def __str__(self):
+        return f"{self.application_id} {self.kind}"
+
+
+class ContributionYear(models.Model):
+    """One row of the information form's yearly contribution table (entered by the transfer-out side)."""
+
+    application = models.ForeignKey(
+        TransferApplication,
+        verbose_name=_("case"),
+        on_delete=models.CASCADE,
+        related_name="contribution_years",
+    )
+    region_code = models.CharField(_("division code"), max_length=6)
+    place = models.CharField(_("place"), max_length=60)
+    year = models.PositiveIntegerField(_("year"))
+    start_month = models.PositiveSmallIntegerField(_("start month"))
+    end_month = models.PositiveSmallIntegerField(_("end month"))
+    months = models.PositiveSmallIntegerField(_("months"))
+    monthly_base = models.DecimalField(_("monthly base"), max_digits=12, decimal_places=2)
+    employer_rate = models.DecimalField(_("employer rate"), max_digits=5, decimal_places=4)
+    credited_rate = models.DecimalField(
+        _("rate credited to the personal account"), max_digits=5, decimal_places=4
+    )
+    individual_rate = models.DecimalField(_("individual rate"), max_digits=5, decimal_places=4)
+    credited_amount = models.DecimalField(_("credited amount"), max_digits=12, decimal_places=2)
+    interest = models.DecimalField(_("interest"), max_digits=12, decimal_places=2)
+    year_end_balance = models.DecimalField(_("year-end balance"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["year", "start_month"]
+        verbose_name = _("contribution year")
+        verbose_name_plural = _("contribution years")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_month__gte=1, end_month__lte=12, start_month__lte=F("end_month")),
+                name="contribution_year_months_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} {self.year}"

@@ -1,0 +1,1 @@
+"""The regulation as pure Python (no Django imports), so it can be tested exhaustively."""

@@ -1,0 +1,195 @@
+"""The only code that changes a case.
+
+`advance` carries out one transition of the workflow table: in a transaction, with the case's row
+locked, it checks the table and the actor's right, applies the change, appends a CaseEvent and, after
+commit, queues the document the transition produces. `create_drafts` opens cases (with their
+"created" event) and `retry_document` re-queues a failed rendering.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.calendar import add_working_days
+from agencies.models import AgencyStaff
+from applications import workflow
+from applications.models import CaseEvent, EmployerStaff, OfficialDocument, State, TransferApplication
+from applications.rules.deadlines import working_days_for
+from applications.workflow import Party, TransitionRefused
+
+
+class WorkflowError(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class CaseMovedOn(WorkflowError):
+    """Someone else acted on the case first (or the same form was posted twice)."""
+
+
+class NotPermitted(WorkflowError):
+    """The user is not a party who may take this action on this case."""
+
+
+class ActionRefused(WorkflowError):
+    """A guard of the transition said no."""
+
+
+def parties_of(user, case) -> set[Party]:
+    """The parties a user is on a case: applicant (the person or HR of the filing employer), and clerk or
+    reviewer of the transfer-in or transfer-out agency."""
+    if not user.is_authenticated:
+        return set()
+    parties = set()
+    if case.person.user_id == user.pk or (
+        case.filed_for_employer_id
+        and EmployerStaff.objects.filter(user=user, employer_id=case.filed_for_employer_id).exists()
+    ):
+        parties.add(Party.APPLICANT)
+    staff = AgencyStaff.objects.filter(
+        user=user, agency_id__in=[case.transfer_in_agency_id, case.transfer_out_agency_id]
+    ).values_list("agency_id", "role")
+    for agency_id, role in staff:
+        if agency_id == case.transfer_in_agency_id:
+            parties.add(Party.IN_CLERK if role == AgencyStaff.Role.CLERK else Party.IN_REVIEWER)
+        if agency_id == case.transfer_out_agency_id:
+            parties.add(Party.OUT_CLERK if role == AgencyStaff.Role.CLERK else Party.OUT_REVIEWER)
+    return parties
+
+
+def available_transitions(user, case) -> list[workflow.Transition]:
+    parties = parties_of(user, case)
+    return [t for t in workflow.transitions_from(case.state) if t.party in parties]
+
+
+def _event(case, user, action, from_state, note=""):
+    return CaseEvent.objects.create(
+        application=case, actor=user, action=action, from_state=from_state, to_state=case.state, note=note
+    )
+
+
+def _queue_document(case, kind, issuer):
+    """Create the next version of a document and dispatch its rendering once the transaction commits."""
+    from applications.tasks import render_document
+
+    latest = case.documents.filter(kind=kind).order_by("-version").values_list("version", flat=True).first()
+    agency = case.transfer_in_agency if issuer == workflow.IN else case.transfer_out_agency
+    document = OfficialDocument.objects.create(
+        application=case, kind=kind, version=(latest or 0) + 1, issuing_agency=agency
+    )
+    transaction.on_commit(lambda: render_document.delay(document.pk))
+    return document
+
+
+@transaction.atomic
+def create_drafts(
+    *, person, schemes_and_agencies, filed_by, filed_for_employer=None, new_employer=None, **details
+):
+    """Open one draft per scheme, sharing one filing reference. `schemes_and_agencies` maps a scheme to
+    its (transfer-out agency, transfer-in agency)."""
+    cases = []
+    filing_reference = None
+    for scheme, (out_agency, in_agency) in schemes_and_agencies.items():
+        if out_agency.scheme != scheme or in_agency.scheme != scheme:
+            raise ActionRefused(_("Each agency must handle the scheme of the application."))
+        if out_agency.pk == in_agency.pk:
+            raise ActionRefused(_("The transfer-in and transfer-out agencies must differ."))
+        case = TransferApplication(
+            scheme=scheme,
+            person=person,
+            filed_by=filed_by,
+            filed_for_employer=filed_for_employer,
+            new_employer=new_employer,
+            transfer_out_agency=out_agency,
+            transfer_in_agency=in_agency,
+            filing_reference=filing_reference or "",
+            **details,
+        )
+        case.save()
+        filing_reference = case.filing_reference
+        _event(case, filed_by, "created", "")
+        cases.append(case)
+    return cases
+
+
+def advance(case, action, user, *, expected_state=None, note="", **data):
+    """Take `action` on the case as `user`. Raises CaseMovedOn, NotPermitted or ActionRefused; on success
+    the change, its event and its document are all saved, or none is."""
+    transition = workflow.TRANSITIONS.get(action)
+    if transition is None:
+        raise NotPermitted(_("This action does not exist."))
+    with transaction.atomic():
+        locked = (
+            TransferApplication.objects.select_for_update()
+            .select_related("person", "transfer_in_agency", "transfer_out_agency")
+            .get(pk=case.pk)
+        )
+        if expected_state is not None and locked.state != expected_state:
+            raise CaseMovedOn(_("This case has moved on since you opened it; here is its current state."))
+        if transition.party not in parties_of(user, locked):
+            raise NotPermitted(_("You may not take this action on this case."))
+        if locked.state not in transition.sources:
+            raise CaseMovedOn(_("This case has moved on since you opened it; here is its current state."))
+        try:
+            for guard in transition.guards:
+                guard(locked, user, data)
+        except TransitionRefused as refusal:
+            raise ActionRefused(refusal.message) from None
+
+        from_state = locked.state
+        if transition.effect:
+            transition.effect(locked, user, data)
+        locked.state = transition.target_for(locked)
+        now = timezone.now()
+        if transition.timestamp:
+            setattr(locked, transition.timestamp, now)
+        if transition.window == workflow.CLOSE:
+            locked.due_date = None
+        elif transition.window != workflow.KEEP:
+            days = working_days_for(locked.scheme, transition.window)
+            locked.due_date = add_working_days(timezone.localdate(now), days)
+        locked.save()
+        _event(locked, user, action, from_state, note or str(data.get("reason") or ""))
+        if transition.document:
+            _queue_document(locked, transition.document, transition.issuer)
+    return locked
+
+
+def retry_document(document, user):
+    """Queue a failed document again (the case's state does not change; the retry is audited)."""
+    from applications.tasks import render_document
+
+    with transaction.atomic():
+        locked = OfficialDocument.objects.select_for_update().get(pk=document.pk)
+        if locked.status != OfficialDocument.Status.FAILED:
+            raise CaseMovedOn(_("This document is not in a failed state any more."))
+        locked.status = OfficialDocument.Status.PENDING
+        locked.error = ""
+        locked.queued_at = timezone.now()
+        locked.save(update_fields=["status", "error", "queued_at"])
+        case = locked.application
+        CaseEvent.objects.create(
+            application=case,
+            actor=user,
+            action="retry_document",
+            from_state=case.state,
+            to_state=case.state,
+            note=locked.get_kind_display(),
+        )
+        transaction.on_commit(lambda: render_document.delay(locked.pk))
+    return locked
+
+
+__all__ = [
+    "ActionRefused",
+    "CaseMovedOn",
+    "NotPermitted",
+    "State",
+    "WorkflowError",
+    "advance",
+    "available_transitions",
+    "create_drafts",
+    "parties_of",
+    "retry_document",
+]
