@@ -129,3 +129,66 @@ class AgencyStaff(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.agency} · {self.get_role_display()}"
+
+
+class DeadlinePolicy(models.Model):
+    """Working days allowed per step window, per scheme and optionally per province (a province may
+    promise shorter deadlines than the national ones). Without a row, the national defaults apply."""
+
+    scheme = models.CharField(_("scheme"), max_length=10, choices=Scheme.choices)
+    province = models.ForeignKey(
+        Region,
+        verbose_name=_("province"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        limit_choices_to={"level": "province"},
+        help_text=_("Empty: the national rule for every province."),
+    )
+    contact_letter_days = models.PositiveSmallIntegerField(_("contact letter (transfer-in), working days"))
+    transfer_out_days = models.PositiveSmallIntegerField(
+        _("funds and information form (transfer-out), working days")
+    )
+    continuation_days = models.PositiveSmallIntegerField(_("continuation (transfer-in), working days"))
+
+    class Meta:
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policies")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "province"], name="deadline_policy_unique"),
+            models.UniqueConstraint(
+                fields=["scheme"],
+                condition=models.Q(province__isnull=True),
+                name="deadline_policy_one_national",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    contact_letter_days__gte=1, transfer_out_days__gte=1, continuation_days__gte=1
+                ),
+                name="deadline_policy_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_scheme_display()} · {self.province.name if self.province else _('national')}"
+
+
+class CalendarDay(models.Model):
+    """A correction to the official calendar: an extra holiday or a make-up workday (调休), for years
+    whose State Council schedule the `holidays` package does not have yet."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Day off")
+        WORKDAY = "workday", _("Make-up workday")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar correction")
+        verbose_name_plural = _("calendar corrections")
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()}"

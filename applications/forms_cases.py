@@ -4,7 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region, Scheme
+from applications.contributions import COLUMNS as CSV_COLUMNS
+from applications.contributions import computed_amounts
 from applications.forms import RegionChoiceField
+from applications.workflow import amount_fields
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
@@ -24,6 +27,11 @@ ACTION_FIELDS = {
         **AMOUNT,
         help_text=_("Pension only: 12% of the contribution wages since 1998."),
     ),
+    "temporary_account_amount": lambda: forms.DecimalField(
+        label=_("Temporary account amount (yuan)"),
+        help_text=_("All employer and individual contributions plus interest."),
+        **AMOUNT,
+    ),
     "remittance_reference": lambda: forms.CharField(
         label=_("Remittance reference"), max_length=40, required=False
     ),
@@ -31,11 +39,29 @@ ACTION_FIELDS = {
 }
 
 
+AMOUNT_NAMES = ("personal_account_amount", "pooled_fund_amount", "temporary_account_amount")
+
+
+def initial_amounts(transition, case):
+    """The amounts computed from the contribution table, offered to the clerk who enters them."""
+    if transition.action != "enter_amounts":
+        return {}
+    computed = computed_amounts(case)
+    if computed is None:
+        return {}
+    return {
+        "personal_account_amount": computed.personal_account,
+        "pooled_fund_amount": computed.pooled_fund,
+        "temporary_account_amount": computed.temporary_account,
+    }
+
+
 def action_form(transition, case, data=None):
     """The form for one transition: its fields, plus the state the user saw (to detect a case that moved on)."""
-    form = forms.Form(data)
+    form = forms.Form(data, initial=initial_amounts(transition, case))
+    moving = amount_fields(case)
     for name in transition.fields:
-        if name == "pooled_fund_amount" and case.scheme != Scheme.PENSION:
+        if name in AMOUNT_NAMES and name not in moving:
             continue
         form.fields[name] = ACTION_FIELDS[name]()
     form.fields["expected_state"] = forms.CharField(widget=forms.HiddenInput, initial=case.state)
@@ -84,3 +110,71 @@ class FilingForm(forms.Form):
                 pair.append(agency)
             self.agencies[scheme] = tuple(pair)
         return data
+
+
+YES_NO_DECLARATIONS = (
+    ("retired", _("I have retired (receive a pension).")),
+    ("contributions_paused", _("My contributions at the old place have been paused (暂停缴费).")),
+    ("arrears", _("I have contribution arrears at the old place.")),
+    ("in_hospital", _("I am in hospital now (medical insurance).")),
+    ("unfinished_transfer", _("Another transfer of mine is not finished.")),
+    (
+        "approved_job_transfer",
+        _("This is a job transfer (调动) approved by the organisation or personnel department."),
+    ),
+)
+MEDICAL_KINDS = (("employee", _("Employee medical insurance")), ("resident", _("Resident medical insurance")))
+
+
+class DeclarationsForm(forms.Form):
+    """What the applicant declares for the eligibility pre-check (stored on the case)."""
+
+    old_medical_kind = forms.ChoiceField(label=_("Medical insurance at the old place"), choices=MEDICAL_KINDS)
+    new_medical_kind = forms.ChoiceField(label=_("Medical insurance at the new place"), choices=MEDICAL_KINDS)
+    gap_months = forms.IntegerField(
+        label=_("Months without medical cover between the two places"), min_value=0, max_value=600, initial=0
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in YES_NO_DECLARATIONS:
+            self.fields[name] = forms.BooleanField(
+                label=label, required=False, initial=name == "contributions_paused"
+            )
+
+    def declarations(self):
+        return dict(self.cleaned_data)
+
+
+class FilingWithDeclarationsForm(FilingForm, DeclarationsForm):
+    pass
+
+
+class ContributionTableUploadForm(forms.Form):
+    csv_file = forms.FileField(
+        label=_("Contribution table (CSV)"),
+        help_text=_("UTF-8 CSV with a header row: %(columns)s") % {"columns": ", ".join(CSV_COLUMNS)},
+    )
+
+    def clean_csv_file(self):
+        upload = self.cleaned_data["csv_file"]
+        if upload.size > 512 * 1024:
+            raise forms.ValidationError(_("The file is larger than 512 KB."))
+        return upload
+
+
+class ContributionRowForm(forms.Form):
+    region_code = forms.CharField(label=_("Division code"), max_length=6)
+    year = forms.CharField(label=_("Year"), max_length=4)
+    start_month = forms.CharField(label=_("Start month"), max_length=2)
+    end_month = forms.CharField(label=_("End month"), max_length=2)
+    monthly_base = forms.CharField(label=_("Monthly base"), max_length=14)
+    employer_rate = forms.CharField(label=_("Employer rate"), max_length=8)
+    credited_rate = forms.CharField(label=_("Rate credited to the personal account"), max_length=8)
+    individual_rate = forms.CharField(label=_("Individual rate"), max_length=8)
+    credited_amount = forms.CharField(label=_("Credited amount"), max_length=14)
+    interest = forms.CharField(label=_("Interest"), max_length=14)
+    year_end_balance = forms.CharField(label=_("Year-end balance"), max_length=14)
+
+
+ContributionRowFormSet = forms.formset_factory(ContributionRowForm, extra=1, max_num=100, validate_max=True)

@@ -13,8 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from agencies.calendar import add_working_days
 from agencies.models import AgencyStaff
 from applications import workflow
-from applications.models import CaseEvent, EmployerStaff, OfficialDocument, State, TransferApplication
-from applications.rules.deadlines import working_days_for
+from applications.deadlines import working_days_for
+from applications.models import (
+    CaseEvent,
+    ContributionYear,
+    EmployerStaff,
+    OfficialDocument,
+    State,
+    TransferApplication,
+)
 from applications.workflow import Party, TransitionRefused
 
 
@@ -121,8 +128,9 @@ def advance(case, action, user, *, expected_state=None, note="", **data):
         raise NotPermitted(_("This action does not exist."))
     with transaction.atomic():
         locked = (
-            TransferApplication.objects.select_for_update()
-            .select_related("person", "transfer_in_agency", "transfer_out_agency")
+            # Lock the case row only, not the agencies and regions joined to it.
+            TransferApplication.objects.select_for_update(of=("self",))
+            .select_related("person", "transfer_in_agency__region", "transfer_out_agency__region")
             .get(pk=case.pk)
         )
         if expected_state is not None and locked.state != expected_state:
@@ -147,7 +155,7 @@ def advance(case, action, user, *, expected_state=None, note="", **data):
         if transition.window == workflow.CLOSE:
             locked.due_date = None
         elif transition.window != workflow.KEEP:
-            days = working_days_for(locked.scheme, transition.window)
+            days = working_days_for(locked, transition.window)
             locked.due_date = add_working_days(timezone.localdate(now), days)
         locked.save()
         _event(locked, user, action, from_state, note or str(data.get("reason") or ""))
@@ -193,3 +201,62 @@ __all__ = [
     "parties_of",
     "retry_document",
 ]
+
+
+def save_contribution_table(case, user, rows):
+    """Replace the yearly contribution table (transfer-out clerk, before the amounts are entered). `rows` are
+    clean dicts from contributions.validate_rows; all are saved or none."""
+    from applications.contributions import overlaps
+
+    with transaction.atomic():
+        locked = TransferApplication.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        if Party.OUT_CLERK not in parties_of(user, locked):
+            raise NotPermitted(_("Only a clerk of the transfer-out agency enters the contribution table."))
+        if locked.state != State.CONTACT_LETTER_SENT:
+            raise CaseMovedOn(_("The contribution table can only be changed before the amounts are entered."))
+        locked.contribution_years.all().delete()
+        ContributionYear.objects.bulk_create([ContributionYear(application=locked, **row) for row in rows])
+        flagged = overlaps(locked)
+        note = f"{len(rows)} rows"
+        if flagged:
+            # Transfer first, clear afterwards (先转后清): overlaps are recorded, not blocking.
+            note += "; overlapping months: " + ", ".join(f"{y}-{m:02d} {a}/{b}" for y, m, a, b in flagged)
+        CaseEvent.objects.create(
+            application=locked,
+            actor=user,
+            action="contribution_table_saved",
+            from_state=locked.state,
+            to_state=locked.state,
+            note=note,
+        )
+    return flagged
+
+
+def notify_overdue(case, today):
+    """Flag a case whose step is overdue, once per due date, and e-mail the staff of the agency holding it."""
+    from applications.notifications import email_overdue
+
+    with transaction.atomic():
+        locked = (
+            TransferApplication.objects.select_for_update(of=("self",))
+            .select_related("transfer_in_agency", "transfer_out_agency")
+            .get(pk=case.pk)
+        )
+        if (
+            locked.due_date is None
+            or locked.due_date >= today
+            or locked.overdue_notified_on == locked.due_date
+        ):
+            return False
+        locked.overdue_notified_on = locked.due_date
+        locked.save(update_fields=["overdue_notified_on"])
+        CaseEvent.objects.create(
+            application=locked,
+            actor=None,
+            action="flagged_overdue",
+            from_state=locked.state,
+            to_state=locked.state,
+            note=f"due {locked.due_date:%Y-%m-%d}",
+        )
+        transaction.on_commit(lambda: email_overdue(locked))
+    return True

@@ -89,3 +89,18 @@ def sweep_stuck_documents():
         )
         render_document.delay(document_id)
     return len(stuck)
+
+
+@shared_task
+def flag_overdue_cases():
+    """Daily: flag every open case past its due date and e-mail the agency holding it (once per due date)."""
+    from django.db.models import F, Q
+
+    from applications import services
+    from applications.models import TransferApplication
+
+    today = timezone.localdate()
+    overdue = TransferApplication.objects.filter(due_date__lt=today).filter(
+        Q(overdue_notified_on__isnull=True) | ~Q(overdue_notified_on=F("due_date"))
+    )
+    return sum(services.notify_overdue(case, today) for case in overdue.iterator())

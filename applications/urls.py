@@ -12,6 +12,7 @@ urlpatterns = [
         name="employer_file_application",
     ),
     path("cases/<str:reference>/", cases.case_detail, name="case_detail"),
+    path("cases/<str:reference>/contributions/", cases.contribution_table, name="contribution_table"),
     path("cases/<str:reference>/documents/", cases.case_documents, name="case_documents"),
     path("cases/<str:reference>/act/<str:action>/", cases.case_action, name="case_action"),
     path("documents/<int:document_id>/download/", cases.download_document, name="download_document"),

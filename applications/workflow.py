@@ -82,15 +82,51 @@ def _amount(data, name, required=True):
     return value
 
 
-def amounts_are_valid(case, user, data):
-    _amount(data, "personal_account_amount")
-    # The pooled fund (统筹基金) moves for pension only; medical insurance moves the personal account alone.
+def amount_fields(case) -> tuple[str, ...]:
+    """Which amounts move: a temporary account moves whole; pension moves the personal account and the
+    pooled fund (统筹基金); medical insurance moves the personal account alone."""
+    if case.temporary_account:
+        return ("temporary_account_amount",)
     if case.scheme == "pension":
-        _amount(data, "pooled_fund_amount")
-    elif data.get("pooled_fund_amount") not in (None, "", Decimal("0")):
-        raise TransitionRefused(
-            _("Medical insurance moves the personal account only; the pooled fund stays.")
-        )
+        return ("personal_account_amount", "pooled_fund_amount")
+    return ("personal_account_amount",)
+
+
+def amounts_are_valid(case, user, data):
+    for name in amount_fields(case):
+        _amount(data, name)
+
+
+def amounts_match_table(case, user, data):
+    """When the contribution table is entered, the amounts must be the ones the regulation gives for it."""
+    from applications.contributions import computed_amounts
+
+    computed = computed_amounts(case)
+    if computed is None:
+        return
+    expected = {
+        "personal_account_amount": computed.personal_account,
+        "pooled_fund_amount": computed.pooled_fund,
+        "temporary_account_amount": computed.temporary_account,
+    }
+    for name in amount_fields(case):
+        if data.get(name) != expected[name]:
+            raise TransitionRefused(
+                _("The amounts must equal those computed from the contribution table: %(amounts)s")
+                % {"amounts": ", ".join(str(expected[n]) for n in amount_fields(case))}
+            )
+
+
+def eligible(case, user, data):
+    """The pre-check: a transfer that is not possible now is not submitted; the reasons say what to do."""
+    from applications.eligibility import assess_case, explain
+    from applications.rules.eligibility import Outcome
+
+    result = assess_case(case, on=timezone.localdate())
+    if result.outcome in (Outcome.NOT_NOW, Outcome.NEXT_YEAR):
+        explained = explain(result)
+        reasons = [str(explained["headline"]), *(str(text) for text, _basis in explained["reasons"])]
+        raise TransitionRefused(" ".join(reasons))
 
 
 def approver_is_not_maker(case, user, data):
@@ -125,9 +161,10 @@ def clear_reason(case, user, data):
 
 
 def set_amounts(case, user, data):
-    case.personal_account_amount = data["personal_account_amount"]
-    case.pooled_fund_amount = data.get("pooled_fund_amount") if case.scheme == "pension" else None
-    case.transfer_total = case.personal_account_amount + (case.pooled_fund_amount or Decimal("0"))
+    moving = amount_fields(case)
+    for name in ("personal_account_amount", "pooled_fund_amount", "temporary_account_amount"):
+        setattr(case, name, data[name] if name in moving else None)
+    case.transfer_total = sum((data[name] for name in moving), Decimal("0"))
     case.remittance_reference = str(data.get("remittance_reference") or "").strip()
     case.amounts_entered_by = user
     case.amounts_approved_by = None
@@ -137,8 +174,21 @@ def approve_amounts(case, user, data):
     case.amounts_approved_by = user
 
 
+def set_temporary_account(case, user, data):
+    from applications.eligibility import assess_case
+    from applications.rules.eligibility import Outcome
+
+    case.temporary_account = assess_case(case, on=timezone.localdate()).outcome == Outcome.TEMPORARY_ACCOUNT
+
+
+def resubmit(case, user, data):
+    clear_reason(case, user, data)
+    set_temporary_account(case, user, data)
+
+
 def clear_amounts(case, user, data):
-    case.personal_account_amount = case.pooled_fund_amount = case.transfer_total = None
+    case.personal_account_amount = case.pooled_fund_amount = case.temporary_account_amount = None
+    case.transfer_total = None
     case.amounts_entered_by = None
     case.remittance_reference = ""
 
@@ -173,6 +223,8 @@ TRANSITIONS = {
             (State.DRAFT,),
             State.SUBMITTED,
             Party.APPLICANT,
+            guards=(eligible,),
+            effect=set_temporary_account,
             document=DocumentKind.APPLICATION_FORM,
             window=deadlines.CONTACT_LETTER,
             timestamp="submitted_at",
@@ -207,7 +259,8 @@ TRANSITIONS = {
             (State.RETURNED,),
             State.SUBMITTED,
             Party.APPLICANT,
-            effect=clear_reason,
+            guards=(eligible,),
+            effect=resubmit,
             document=DocumentKind.APPLICATION_FORM,
             window=deadlines.CONTACT_LETTER,
             timestamp="submitted_at",
@@ -257,9 +310,14 @@ TRANSITIONS = {
             (State.CONTACT_LETTER_SENT,),
             State.AMOUNTS_PENDING_APPROVAL,
             Party.OUT_CLERK,
-            guards=(amounts_are_valid,),
+            guards=(amounts_are_valid, amounts_match_table),
             effect=set_amounts,
-            fields=("personal_account_amount", "pooled_fund_amount", "remittance_reference"),
+            fields=(
+                "personal_account_amount",
+                "pooled_fund_amount",
+                "temporary_account_amount",
+                "remittance_reference",
+            ),
         ),
         Transition(
             "approve_amounts",

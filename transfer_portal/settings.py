@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "applications.context_processors.today",
             ],
         },
     },
@@ -119,6 +120,7 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
 DOCUMENT_STUCK_AFTER_SECONDS = env.int("DOCUMENT_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-documents": {"task": "applications.tasks.sweep_stuck_documents", "schedule": 60.0},
+    "flag-overdue-cases": {"task": "applications.tasks.flag_overdue_cases", "schedule": 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -93,12 +93,26 @@ class TransferApplication(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("refused or withdrawn at"), null=True, blank=True)
 
+    # The applicant's declarations for the eligibility check (applications/eligibility.py).
+    declarations = models.JSONField(_("declarations"), default=dict, blank=True)
+    temporary_account = models.BooleanField(
+        _("temporary contribution account"),
+        default=False,
+        help_text=_(
+            "Pension: the relationship stays at the old place and a temporary account moves (66号 art. 5)."
+        ),
+    )
+    overdue_notified_on = models.DateField(_("overdue notice sent for due date"), null=True, blank=True)
+
     # Step 3 (maker-checker): the transfer-out clerk enters, a different reviewer approves.
     personal_account_amount = models.DecimalField(
         _("personal account amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     pooled_fund_amount = models.DecimalField(
         _("pooled fund amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    temporary_account_amount = models.DecimalField(
+        _("temporary account amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     transfer_total = models.DecimalField(
         _("total transferred"), max_digits=14, decimal_places=2, null=True, blank=True

@@ -1,4 +1,5 @@
-"""The case pages shared by every party: filing, the case page with its actions, and the documents.
+"""The case pages shared by every party: filing, the case page with its actions, the contribution
+table, and the documents.
 
 Every view finds the case through `case_for`, which answers 404 unless the user is a party to it."""
 
@@ -6,20 +7,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications import services, workflow
-from applications.forms_cases import FilingForm, action_form
-from applications.models import Employer, InsuredPerson, OfficialDocument, TransferApplication
+from applications.contributions import COLUMNS as CONTRIBUTION_COLUMNS
+from applications.contributions import computed_amounts, overlaps, read_csv, validate_rows
+from applications.eligibility import assess_case, explain
+from applications.forms_cases import (
+    ContributionRowFormSet,
+    ContributionTableUploadForm,
+    FilingWithDeclarationsForm,
+    action_form,
+)
+from applications.models import Employer, InsuredPerson, OfficialDocument, State, TransferApplication
+from applications.rules.benefit_place import benefit_place
 
 CASE_RELATED = (
-    "person__user",
-    "person__hukou_region",
-    "transfer_in_agency__region",
-    "transfer_out_agency__region",
-    "new_employer",
-    "filed_for_employer",
-)
+    "person__user", "person__hukou_region", "transfer_in_agency__region", "transfer_out_agency__region",
+    "new_employer", "filed_for_employer",
+)  # fmt: skip
 
 
 def case_for(request, reference):
@@ -41,7 +48,7 @@ def file_application(request, employer_id=None, person_id=None):
         person = get_object_or_404(InsuredPerson, pk=person_id, employer=employer)
     else:
         person = get_object_or_404(InsuredPerson, user=request.user)
-    form = FilingForm(request.POST or None)
+    form = FilingWithDeclarationsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             cases = services.create_drafts(
@@ -51,6 +58,7 @@ def file_application(request, employer_id=None, person_id=None):
                 filed_for_employer=employer,
                 new_employer=employer or person.employer,
                 old_person_number=form.cleaned_data["old_person_number"],
+                declarations=form.declarations(),
             )
         except services.WorkflowError as error:
             form.add_error(None, error.message)
@@ -59,33 +67,48 @@ def file_application(request, employer_id=None, person_id=None):
     return render(request, "cases/file.html", {"form": form, "person": person, "employer": employer})
 
 
+def contribution_summary(case):
+    """The table with its computed amounts, their working, overlaps and the benefit-place advice."""
+    years = list(case.contribution_years.all())
+    if not years:
+        return None
+    advice = None
+    if case.scheme == "pension" and case.person.hukou_region_id:
+        # Places are compared at the prefecture (统筹地区) level.
+        history = [(year.region_code[:4] + "00", year.months) for year in years]
+        advice = benefit_place(history, case.person.hukou_region_id[:4] + "00")
+    return {
+        "years": years,
+        "amounts": computed_amounts(case),
+        "overlaps": overlaps(case),
+        "benefit_place": advice,
+    }
+
+
 @login_required
 def case_detail(request, reference):
     case, parties = case_for(request, reference)
     transitions = [t for t in workflow.transitions_from(case.state) if t.party in parties]
-    return render(
-        request,
-        "cases/detail.html",
-        {
-            "case": case,
-            "holder": workflow.holder_of(case),
-            "step": workflow.STEP_OF_STATE.get(case.state, 0),
-            "steps": workflow.STEP_LABELS,
-            "actions": [(t, action_form(t, case)) for t in transitions],
-            "events": [
-                (event, workflow.ACTION_LABELS.get(event.action, event.action))
-                for event in case.events.select_related("actor")
-            ],
-            "documents": case.documents.select_related("issuing_agency"),
-            "contribution_years": case.contribution_years.all(),
-        },
-    )
+    events = case.events.select_related("actor")
+    context = {
+        "case": case,
+        "holder": workflow.holder_of(case),
+        "step": workflow.STEP_OF_STATE.get(case.state, 0),
+        "steps": workflow.STEP_LABELS,
+        "actions": [(t, action_form(t, case)) for t in transitions],
+        "events": [(event, workflow.ACTION_LABELS.get(event.action, event.action)) for event in events],
+        "documents": case.documents.select_related("issuing_agency"),
+        "eligibility": explain(assess_case(case)),
+        "contributions": contribution_summary(case),
+        "can_edit_table": workflow.Party.OUT_CLERK in parties and case.state == State.CONTACT_LETTER_SENT,
+    }
+    return render(request, "cases/detail.html", context)
 
 
 @login_required
 @require_POST
 def case_action(request, reference, action):
-    case, parties = case_for(request, reference)
+    case, _parties = case_for(request, reference)
     transition = workflow.TRANSITIONS.get(action)
     if transition is None:
         raise Http404
@@ -107,18 +130,68 @@ def case_action(request, reference, action):
     return redirect("case_detail", reference=reference)
 
 
+def _submitted_rows(request):
+    """The raw rows and the number of the first one, from the CSV upload or the typed table, with the
+    errors of the form itself."""
+    if "csv-csv_file" in request.FILES:
+        upload = ContributionTableUploadForm(request.POST, request.FILES, prefix="csv")
+        if not upload.is_valid():
+            return upload, None, [], 1, [e for errors in upload.errors.values() for e in errors]
+        raw, errors = read_csv(upload.cleaned_data["csv_file"].read())
+        return upload, None, raw, 2, errors  # row 1 is the header
+    formset = ContributionRowFormSet(request.POST, prefix="rows")
+    if not formset.is_valid():
+        return None, formset, [], 1, list(formset.non_form_errors()) or [_("Fill in every column.")]
+    raw = [form.cleaned_data for form in formset if form.has_changed()]
+    return None, formset, raw, 1, []
+
+
+@login_required
+def contribution_table(request, reference):
+    """The transfer-out clerk types the yearly table or imports it from CSV; all rows are saved or none."""
+    case, parties = case_for(request, reference)
+    if workflow.Party.OUT_CLERK not in parties:
+        raise Http404
+    upload = ContributionTableUploadForm(prefix="csv")
+    current = [{c: getattr(year, c) for c in CONTRIBUTION_COLUMNS} for year in case.contribution_years.all()]
+    formset = ContributionRowFormSet(prefix="rows", initial=current)
+    form_errors, row_errors = [], []
+    if request.method == "POST":
+        bound_upload, bound_formset, raw, first_row, form_errors = _submitted_rows(request)
+        upload, formset = bound_upload or upload, bound_formset or formset
+        if not form_errors:
+            rows, row_errors = validate_rows(raw, first_row)
+            if not row_errors:
+                try:
+                    flagged = services.save_contribution_table(case, request.user, rows)
+                except services.WorkflowError as error:
+                    messages.error(request, error.message)
+                    return redirect("case_detail", reference=reference)
+                messages.success(request, _("The contribution table is saved."))
+                if flagged:
+                    messages.warning(
+                        request,
+                        _(
+                            "Some months were paid at two places: they are flagged, and cleared after the transfer (先转后清)."
+                        ),
+                    )
+                return redirect("case_detail", reference=reference)
+    context = {
+        "case": case,
+        "upload": upload,
+        "formset": formset,
+        "form_errors": form_errors,
+        "row_errors": row_errors,
+    }
+    return render(request, "cases/contributions.html", context)
+
+
 @login_required
 def case_documents(request, reference):
     """The documents panel; the page polls it (htmx) while a document is being rendered."""
     case, _parties = case_for(request, reference)
-    return render(
-        request,
-        "cases/_documents.html",
-        {
-            "case": case,
-            "documents": case.documents.select_related("issuing_agency"),
-        },
-    )
+    documents = case.documents.select_related("issuing_agency")
+    return render(request, "cases/_documents.html", {"case": case, "documents": documents})
 
 
 def _document_for(request, document_id):

@@ -1,0 +1,25 @@
+"""Which deadline applies to a case's step: the province's own policy, else the national one, else the
+defaults of the regulation (applications/rules/deadlines.py)."""
+
+from agencies.models import DeadlinePolicy
+from applications.rules import deadlines
+
+FIELD_OF_WINDOW = {
+    deadlines.CONTACT_LETTER: "contact_letter_days",
+    deadlines.TRANSFER_OUT: "transfer_out_days",
+    deadlines.CONTINUATION: "continuation_days",
+}
+
+
+def working_days_for(case, window) -> int:
+    # The province of the agency that must act in this window.
+    agency = case.transfer_out_agency if window == deadlines.TRANSFER_OUT else case.transfer_in_agency
+    province = agency.region.province_code
+    policies = {
+        p.province_id: p
+        for p in DeadlinePolicy.objects.filter(scheme=case.scheme, province_id__in=[province, None])
+    }
+    policy = policies.get(province) or policies.get(None)
+    if policy is not None:
+        return getattr(policy, FIELD_OF_WINDOW[window])
+    return deadlines.working_days_for(case.scheme, window)
