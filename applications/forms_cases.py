@@ -7,6 +7,8 @@ from agencies.models import Agency, Region, Scheme
 from applications.contributions import COLUMNS as CSV_COLUMNS
 from applications.contributions import computed_amounts
 from applications.forms import RegionChoiceField
+from applications.models import MaterialKind
+from applications.uploads import check_upload
 from applications.workflow import amount_fields
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -178,3 +180,13 @@ class ContributionRowForm(forms.Form):
 
 
 ContributionRowFormSet = forms.formset_factory(ContributionRowForm, extra=1, max_num=100, validate_max=True)
+
+
+class MaterialForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Which material"), choices=MaterialKind.choices)
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG, at most 10 MB)"))
+
+    def clean_file(self):
+        content, content_type = check_upload(self.cleaned_data["file"])
+        self.content, self.content_type = content, content_type
+        return self.cleaned_data["file"]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.calendar import add_working_days
 from agencies.models import AgencyStaff
-from applications import workflow
+from applications import notifications, workflow
 from applications.deadlines import working_days_for
 from applications.models import (
     CaseEvent,
@@ -161,6 +161,7 @@ def advance(case, action, user, *, expected_state=None, note="", **data):
         _event(locked, user, action, from_state, note or str(data.get("reason") or ""))
         if transition.document:
             _queue_document(locked, transition.document, transition.issuer)
+        notifications.record(locked, action, user)
     return locked
 
 
@@ -260,3 +261,38 @@ def notify_overdue(case, today):
         )
         transaction.on_commit(lambda: email_overdue(locked))
     return True
+
+
+MATERIAL_STATES = (State.DRAFT, State.RETURNED)
+
+
+def add_material(case, user, kind, content, content_type, filename):
+    """Attach an uploaded file (already checked by applications.uploads) while the applicant may change the case."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from applications.models import Material
+
+    with transaction.atomic():
+        locked = TransferApplication.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        if Party.APPLICANT not in parties_of(user, locked):
+            raise NotPermitted(_("Only the applicant adds materials."))
+        if locked.state not in MATERIAL_STATES:
+            raise CaseMovedOn(_("Materials can be added to a draft or a returned application only."))
+        digest = hashlib.sha256(content).hexdigest()
+        extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
+        material = Material(
+            application=locked, kind=kind, content_type=content_type, size=len(content), sha256=digest,
+            uploaded_by=user,
+        )  # fmt: skip
+        # The stored name is ours: the user's file name is never used as a path.
+        material.file.save(
+            f"{locked.reference}-{kind}-{digest[:12]}.{extension}", ContentFile(content), save=False
+        )
+        material.save()
+        CaseEvent.objects.create(
+            application=locked, actor=user, action="material_added", from_state=locked.state,
+            to_state=locked.state, note=f"{material.get_kind_display()} ({filename[:80]})",
+        )  # fmt: skip
+    return material

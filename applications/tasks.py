@@ -104,3 +104,12 @@ def flag_overdue_cases():
         Q(overdue_notified_on__isnull=True) | ~Q(overdue_notified_on=F("due_date"))
     )
     return sum(services.notify_overdue(case, today) for case in overdue.iterator())
+
+
+@shared_task(
+    autoretry_for=(*TRANSIENT_ERRORS, OSError), max_retries=5, retry_backoff=5, retry_backoff_max=120
+)
+def send_notification_emails(notification_ids):
+    from applications.notifications import email_notifications
+
+    return email_notifications(notification_ids)

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "applications.context_processors.today",
+                "applications.context_processors.unread_notifications",
             ],
         },
     },
@@ -160,6 +161,8 @@ MEDIA_ROOT = PRIVATE_STORAGE_DIR
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The portal's own address, for links in e-mails.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@transfer-portal.invalid")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from applications.views import accounts, home
+from applications.views import accounts, home, notifications
 from transfer_portal.health import healthz
 
 urlpatterns = [
@@ -12,9 +12,12 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", notifications.switch_language, name="set_language"),
     path("", include("applications.urls")),
+    path("employer/", include("applications.urls_employer")),
     path("agency/", include("agencies.urls")),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.mark_all_read, name="notifications_read"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

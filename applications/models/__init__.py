@@ -8,6 +8,7 @@ from .cases import (
     State,
     TransferApplication,
 )
+from .notifications import Notification, UserProfile
 from .people import DocumentType, Employer, EmployerStaff, InsuredPerson
 
 __all__ = [
@@ -20,7 +21,9 @@ __all__ = [
     "InsuredPerson",
     "Material",
     "MaterialKind",
+    "Notification",
     "OfficialDocument",
     "State",
     "TransferApplication",
+    "UserProfile",
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications import services, workflow
+from applications.checklist import checklist
 from applications.contributions import COLUMNS as CONTRIBUTION_COLUMNS
 from applications.contributions import computed_amounts, overlaps, read_csv, validate_rows
 from applications.eligibility import assess_case, explain
@@ -18,9 +19,17 @@ from applications.forms_cases import (
     ContributionRowFormSet,
     ContributionTableUploadForm,
     FilingWithDeclarationsForm,
+    MaterialForm,
     action_form,
 )
-from applications.models import Employer, InsuredPerson, OfficialDocument, State, TransferApplication
+from applications.models import (
+    Employer,
+    InsuredPerson,
+    Material,
+    OfficialDocument,
+    State,
+    TransferApplication,
+)
 from applications.rules.benefit_place import benefit_place
 
 CASE_RELATED = (
@@ -90,6 +99,7 @@ def case_detail(request, reference):
     case, parties = case_for(request, reference)
     transitions = [t for t in workflow.transitions_from(case.state) if t.party in parties]
     events = case.events.select_related("actor")
+    materials = list(case.materials.all())
     context = {
         "case": case,
         "holder": workflow.holder_of(case),
@@ -101,6 +111,9 @@ def case_detail(request, reference):
         "eligibility": explain(assess_case(case)),
         "contributions": contribution_summary(case),
         "can_edit_table": workflow.Party.OUT_CLERK in parties and case.state == State.CONTACT_LETTER_SENT,
+        "materials": materials,
+        "checklist": checklist(case, materials),
+        "material_form": MaterialForm() if can_add_materials(case, parties) else None,
     }
     return render(request, "cases/detail.html", context)
 
@@ -220,3 +233,46 @@ def retry_document(request, document_id):
     except services.WorkflowError as error:
         messages.error(request, error.message)
     return redirect("case_detail", reference=document.application.reference)
+
+
+def can_add_materials(case, parties):
+    return workflow.Party.APPLICANT in parties and case.state in services.MATERIAL_STATES
+
+
+@login_required
+@require_POST
+def upload_material(request, reference):
+    """A rejected upload says why; the page keeps everything else as it was."""
+    case, parties = case_for(request, reference)
+    if not can_add_materials(case, parties):
+        raise Http404
+    form = MaterialForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_material(
+                case, request.user, form.cleaned_data["kind"], form.content, form.content_type,
+                form.cleaned_data["file"].name,
+            )  # fmt: skip
+        except services.WorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The file is attached."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("case_detail", reference=reference)
+
+
+@login_required
+def view_material(request, material_id):
+    """Materials are shown inline to the parties of the case, with the content type decided at upload."""
+    material = get_object_or_404(Material.objects.select_related("application"), pk=material_id)
+    case_for(request, material.application.reference)
+    response = FileResponse(material.file.open("rb"), content_type=material.content_type)
+    response["Content-Disposition"] = "inline"
+    # Even a PDF viewer in the browser must not run anything from an uploaded file.
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    )
+    return response

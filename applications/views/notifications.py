@@ -1,0 +1,35 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from applications.models import Notification, UserProfile
+from applications.notifications import message
+
+
+@login_required
+def notification_list(request):
+    notifications = list(Notification.objects.filter(user=request.user).select_related("application")[:100])
+    items = [(n, message(n)) for n in notifications]
+    return render(request, "notifications/list.html", {"items": items})
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")
+
+
+def switch_language(request):
+    """Django's set_language, and for a logged-in user the choice is kept for e-mails too."""
+    response = set_language(request)
+    language = request.POST.get("language")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(UserProfile.language.field.choices)
+    ):
+        UserProfile.objects.update_or_create(user=request.user, defaults={"language": language})
+    return response
