@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test stack install debian-packages messages lint migrate-check setup-data bench clean
+.PHONY: run test stack install debian-packages test-packages messages lint migrate-check setup-data bench clean
 
 run: install messages
 	$(MANAGE) migrate --no-input
@@ -13,7 +13,7 @@ run: install messages
 	$(MANAGE) seed_demo
 	$(MANAGE) runserver 127.0.0.1:8000
 
-test: install messages lint migrate-check
+test: install test-packages messages lint migrate-check
 	$(BIN)/pytest
 
 # The full stack: gunicorn, a Celery worker and beat (the Procfile, the same commands as
@@ -30,6 +30,9 @@ install: debian-packages $(STAMP)
 
 debian-packages:
 	@scripts/debian-packages
+
+test-packages:
+	@scripts/debian-packages test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

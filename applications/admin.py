@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import (
@@ -26,6 +28,23 @@ class InsuredPersonAdmin(admin.ModelAdmin):
     @admin.display(description=_("document number"), ordering="document_number")
     def masked_number(self, obj):
         return obj.masked_document_number
+
+
+# Insured persons log in with their document number, so the user list masks it like every other list.
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class PortalUserAdmin(UserAdmin):
+    list_display = ["masked_username", "first_name", "is_staff", "is_active"]
+    list_select_related = ["insured_person"]
+
+    @admin.display(description=_("username"), ordering="username")
+    def masked_username(self, obj):
+        person = getattr(obj, "insured_person", None)
+        if person is not None and obj.username == person.document_number:
+            return person.masked_document_number
+        return obj.username
 
 
 class EmployerStaffInline(admin.TabularInline):

@@ -23,3 +23,28 @@ def working_days_for(case, window) -> int:
     if policy is not None:
         return getattr(policy, FIELD_OF_WINDOW[window])
     return deadlines.working_days_for(case.scheme, window)
+
+
+WINDOW_OF_STATE = {
+    "submitted": deadlines.CONTACT_LETTER,
+    "contact_letter_sent": deadlines.TRANSFER_OUT,
+    "amounts_pending_approval": deadlines.TRANSFER_OUT,
+    "funds_transferred": deadlines.TRANSFER_OUT,
+    "information_form_sent": deadlines.CONTINUATION,
+    "funds_mismatch": deadlines.CONTINUATION,
+    "funds_matched": deadlines.CONTINUATION,
+}
+WINDOWS = (deadlines.CONTACT_LETTER, deadlines.TRANSFER_OUT, deadlines.CONTINUATION)
+
+
+def predicted_completion(case, today):
+    """The latest date the case completes if every remaining step takes its full deadline."""
+    from agencies.calendar import add_working_days
+
+    if case.state in ("draft", "returned"):
+        return add_working_days(today, sum(working_days_for(case, w) for w in WINDOWS))
+    window = WINDOW_OF_STATE.get(case.state)
+    if window is None or case.due_date is None:
+        return None
+    later = WINDOWS[WINDOWS.index(window) + 1 :]
+    return add_working_days(case.due_date, sum(working_days_for(case, w) for w in later))

@@ -1,11 +1,13 @@
 """Forms of the case pages: filing an application, and the data each workflow action needs."""
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region, Scheme
 from applications.contributions import COLUMNS as CSV_COLUMNS
 from applications.contributions import computed_amounts
+from applications.eligibility import DECLARATION_FIELDS
 from applications.forms import RegionChoiceField
 from applications.models import MaterialKind
 from applications.uploads import check_upload
@@ -74,8 +76,23 @@ def prefecture_choices():
     return Region.objects.filter(agency__isnull=False).distinct().select_related("parent").order_by("code")
 
 
+def provinces():
+    return Region.objects.filter(current=True, level=Region.Level.PROVINCE).order_by("code")
+
+
+def picker_attrs(url_name, target):
+    """htmx: choosing a province narrows the list of cities; choosing a city shows its agencies."""
+    return {
+        "hx-get": reverse_lazy(url_name),
+        "hx-target": target,
+        "hx-swap": "outerHTML",
+        "hx-trigger": "change",
+    }
+
+
 class FilingForm(forms.Form):
-    """Filing a transfer (step 1): the schemes, the old and the new place."""
+    """Filing a transfer (step 1): the schemes, the old and the new place (province, then city, whose
+    agencies are shown with their online connection), and the new employer or self-paying."""
 
     schemes = forms.MultipleChoiceField(
         label=_("What to transfer"),
@@ -83,18 +100,36 @@ class FilingForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose pension, medical insurance, or both.")},
     )
-    transfer_out_region = RegionChoiceField(
-        label=_("Old place (transfer-out)"), queryset=Region.objects.none()
+    transfer_out_province = forms.ModelChoiceField(
+        label=_("Old place: province"), queryset=Region.objects.none(), required=False
     )
-    transfer_in_region = RegionChoiceField(label=_("New place (transfer-in)"), queryset=Region.objects.none())
+    transfer_out_region = RegionChoiceField(
+        label=_("Old place: city (transfer-out)"), queryset=Region.objects.none()
+    )
+    transfer_in_province = forms.ModelChoiceField(
+        label=_("New place: province"), queryset=Region.objects.none(), required=False
+    )
+    transfer_in_region = RegionChoiceField(
+        label=_("New place: city (transfer-in)"), queryset=Region.objects.none()
+    )
+    self_paying = forms.BooleanField(
+        label=_("I have no new employer and pay contributions myself (灵活就业)."), required=False
+    )
     old_person_number = forms.CharField(
         label=_("Personal number at the old place"), max_length=30, required=False
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["transfer_out_region"].queryset = prefecture_choices()
-        self.fields["transfer_in_region"].queryset = prefecture_choices()
+        for side in ("transfer_out", "transfer_in"):
+            province = self.fields[f"{side}_province"]
+            province.queryset = provinces()
+            province.widget.attrs.update(picker_attrs("region_picker", f"#id_{side}_region"))
+            province.widget.attrs["hx-vals"] = f'{{"field": "{side}_region"}}'
+            city = self.fields[f"{side}_region"]
+            city.queryset = prefecture_choices()
+            city.widget.attrs.update(picker_attrs("agency_picker", f"#agencies-{side}"))
+            city.widget.attrs["hx-vals"] = f'{{"side": "{side}"}}'
 
     def clean(self):
         data = super().clean()
@@ -145,7 +180,7 @@ class DeclarationsForm(forms.Form):
             )
 
     def declarations(self):
-        return dict(self.cleaned_data)
+        return {name: self.cleaned_data[name] for name in DECLARATION_FIELDS if name in self.cleaned_data}
 
 
 class FilingWithDeclarationsForm(FilingForm, DeclarationsForm):

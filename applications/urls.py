@@ -1,10 +1,12 @@
 from django.urls import path
 
-from applications.views import cases, insured
+from applications.views import cases, insured, regions
 
 urlpatterns = [
     path("my/applications/", insured.my_applications, name="my_applications"),
     path("my/applications/new/", cases.file_application, name="file_application"),
+    path("regions/cities/", regions.region_picker, name="region_picker"),
+    path("regions/agencies/", regions.agency_picker, name="agency_picker"),
     path("cases/<str:reference>/", cases.case_detail, name="case_detail"),
     path("cases/<str:reference>/contributions/", cases.contribution_table, name="contribution_table"),
     path("cases/<str:reference>/materials/", cases.upload_material, name="upload_material"),

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +15,8 @@ from applications import services, workflow
 from applications.checklist import checklist
 from applications.contributions import COLUMNS as CONTRIBUTION_COLUMNS
 from applications.contributions import computed_amounts, overlaps, read_csv, validate_rows
-from applications.eligibility import assess_case, explain
+from applications.deadlines import predicted_completion
+from applications.eligibility import DECLARATION_FIELDS, assess_case, explain
 from applications.forms_cases import (
     ContributionRowFormSet,
     ContributionTableUploadForm,
@@ -65,7 +67,7 @@ def file_application(request, employer_id=None, person_id=None):
                 schemes_and_agencies=form.agencies,
                 filed_by=request.user,
                 filed_for_employer=employer,
-                new_employer=employer or person.employer,
+                new_employer=employer or (None if form.cleaned_data["self_paying"] else person.employer),
                 old_person_number=form.cleaned_data["old_person_number"],
                 declarations=form.declarations(),
             )
@@ -73,7 +75,8 @@ def file_application(request, employer_id=None, person_id=None):
             form.add_error(None, error.message)
         else:
             return redirect("case_detail", reference=cases[0].reference)
-    return render(request, "cases/file.html", {"form": form, "person": person, "employer": employer})
+    context = {"form": form, "person": person, "employer": employer, "declaration_fields": DECLARATION_FIELDS}
+    return render(request, "cases/file.html", context)
 
 
 def contribution_summary(case):
@@ -111,6 +114,10 @@ def case_detail(request, reference):
         "eligibility": explain(assess_case(case)),
         "contributions": contribution_summary(case),
         "can_edit_table": workflow.Party.OUT_CLERK in parties and case.state == State.CONTACT_LETTER_SENT,
+        "predicted_completion": predicted_completion(case, timezone.localdate()),
+        "siblings": TransferApplication.objects.filter(filing_reference=case.filing_reference).exclude(
+            pk=case.pk
+        ),
         "materials": materials,
         "checklist": checklist(case, materials),
         "material_form": MaterialForm() if can_add_materials(case, parties) else None,
