@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import (
+    AccessRecord,
     CaseEvent,
     ContributionYear,
     Employer,
@@ -34,6 +35,16 @@ class InsuredPersonAdmin(admin.ModelAdmin):
 admin.site.unregister(get_user_model())
 
 
+class _ListRow:
+    """What the action checkbox's screen-reader label names: the row's key and its masked label."""
+
+    def __init__(self, pk, label):
+        self.pk, self.label = pk, label
+
+    def __str__(self):
+        return self.label
+
+
 @admin.register(get_user_model())
 class PortalUserAdmin(UserAdmin):
     list_display = ["masked_username", "first_name", "is_staff", "is_active"]
@@ -45,6 +56,9 @@ class PortalUserAdmin(UserAdmin):
         if person is not None and obj.username == person.document_number:
             return person.masked_document_number
         return obj.username
+
+    def action_checkbox(self, obj):
+        return super().action_checkbox(_ListRow(obj.pk, self.masked_username(obj)))
 
 
 class EmployerStaffInline(admin.TabularInline):
@@ -130,3 +144,11 @@ class ContributionYearAdmin(ReadOnlyAdmin):
     list_display = ["application", "year", "region_code", "months", "monthly_base", "year_end_balance"]
     search_fields = ["application__reference"]
     list_select_related = ["application"]
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "what", "application", "object_id"]
+    list_filter = ["what"]
+    search_fields = ["application__reference", "user__username"]
+    list_select_related = ["user", "application"]

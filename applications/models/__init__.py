@@ -1,4 +1,5 @@
 from .cases import (
+    AccessRecord,
     CaseEvent,
     ContributionYear,
     DocumentKind,
@@ -12,6 +13,7 @@ from .notifications import Notification, UserProfile
 from .people import DocumentType, Employer, EmployerStaff, InsuredPerson
 
 __all__ = [
+    "AccessRecord",
     "CaseEvent",
     "ContributionYear",
     "DocumentKind",

@@ -342,3 +342,43 @@ class ContributionYear(models.Model):
 
     def __str__(self):
         return f"{self.application_id} {self.year}"
+
+
+class AccessRecord(models.Model):
+    """Who looked at a case or downloaded its files, and when (append-only, like CaseEvent)."""
+
+    class What(models.TextChoices):
+        VIEWED_CASE = "viewed_case", _("Viewed the case")
+        DOWNLOADED_DOCUMENT = "downloaded_document", _("Downloaded a document")
+        VIEWED_MATERIAL = "viewed_material", _("Viewed a material")
+        EXPORTED = "exported", _("Exported a list")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    application = models.ForeignKey(
+        TransferApplication,
+        verbose_name=_("case"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="access_records",
+    )
+    what = models.CharField(_("what"), max_length=30, choices=What.choices)
+    object_id = models.PositiveBigIntegerField(_("document or material id"), null=True, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access record")
+        verbose_name_plural = _("access records")
+
+    def __str__(self):
+        return f"{self.user_id} {self.what} {self.application_id} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Access records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Access records are append-only.")

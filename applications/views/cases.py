@@ -25,6 +25,7 @@ from applications.forms_cases import (
     action_form,
 )
 from applications.models import (
+    AccessRecord,
     Employer,
     InsuredPerson,
     Material,
@@ -100,6 +101,7 @@ def contribution_summary(case):
 @login_required
 def case_detail(request, reference):
     case, parties = case_for(request, reference)
+    AccessRecord.objects.create(user=request.user, application=case, what=AccessRecord.What.VIEWED_CASE)
     transitions = [t for t in workflow.transitions_from(case.state) if t.party in parties]
     events = case.events.select_related("actor")
     materials = list(case.materials.all())
@@ -225,6 +227,10 @@ def download_document(request, document_id):
     document = _document_for(request, document_id)
     if document.status != OfficialDocument.Status.READY:
         raise Http404
+    AccessRecord.objects.create(
+        user=request.user, application=document.application, what=AccessRecord.What.DOWNLOADED_DOCUMENT,
+        object_id=document.pk,
+    )  # fmt: skip
     filename = f"{document.application.reference}-{document.kind}-v{document.version}.pdf"
     return FileResponse(
         document.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
@@ -276,6 +282,10 @@ def view_material(request, material_id):
     """Materials are shown inline to the parties of the case, with the content type decided at upload."""
     material = get_object_or_404(Material.objects.select_related("application"), pk=material_id)
     case_for(request, material.application.reference)
+    AccessRecord.objects.create(
+        user=request.user, application=material.application, what=AccessRecord.What.VIEWED_MATERIAL,
+        object_id=material.pk,
+    )  # fmt: skip
     response = FileResponse(material.file.open("rb"), content_type=material.content_type)
     response["Content-Disposition"] = "inline"
     # Even a PDF viewer in the browser must not run anything from an uploaded file.
