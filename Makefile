@@ -53,3 +53,10 @@ migrate-check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+# The official PDF documents' benchmark (render time against a Latin-only baseline, size, worker memory,
+# forms per second with two worker processes); writes docs/benchmarks.md. Two worker processes need
+# PostgreSQL, as production runs it: DATABASE_URL, or the local one CI uses.
+bench: install
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/transfer_portal}" \
+		$(BIN)/python scripts/bench_documents.py --output docs/benchmarks.md

@@ -4,4 +4,7 @@ from agencies import views
 
 urlpatterns = [
     path("<int:agency_id>/queue/", views.case_queue, name="agency_queue"),
+    path("<int:agency_id>/queue.csv", views.queue_csv, name="agency_queue_csv"),
+    path("<int:agency_id>/approvals/", views.approvals, name="agency_approvals"),
+    path("<int:agency_id>/statistics/", views.statistics, name="agency_statistics"),
 ]

@@ -1,6 +1,8 @@
 """Which deadline applies to a case's step: the province's own policy, else the national one, else the
 defaults of the regulation (applications/rules/deadlines.py)."""
 
+from django.db.models import Q
+
 from agencies.models import DeadlinePolicy
 from applications.rules import deadlines
 
@@ -17,7 +19,10 @@ def working_days_for(case, window) -> int:
     province = agency.region.province_code
     policies = {
         p.province_id: p
-        for p in DeadlinePolicy.objects.filter(scheme=case.scheme, province_id__in=[province, None])
+        # The national row (province NULL) needs its own condition: an `__in` list silently drops None.
+        for p in DeadlinePolicy.objects.filter(
+            Q(province_id=province) | Q(province__isnull=True), scheme=case.scheme
+        )
     }
     policy = policies.get(province) or policies.get(None)
     if policy is not None:

@@ -72,7 +72,8 @@ def situation_for(case, on=None) -> Situation:
         scheme=case.scheme,
         sex=person.sex,
         birth_date=person.birth_date,
-        application_date=on or (case.submitted_at or timezone.now()).date(),
+        # The day in China: submitted_at is stored in UTC, where 00:00-08:00 Beijing time is the day before.
+        application_date=on or timezone.localdate(case.submitted_at or timezone.now()),
         hukou_province=person.hukou_region_id[:2] if person.hukou_region_id else None,
         transfer_out_province=case.transfer_out_agency.region_id[:2],
         transfer_in_province=case.transfer_in_agency.region_id[:2],

@@ -29,7 +29,7 @@ ACTION_FIELDS = {
         label=_("Pooled fund amount (yuan)"),
         required=False,
         **AMOUNT,
-        help_text=_("Pension only: 12% of the contribution wages since 1998."),
+        help_text=_("Pension only: 12 per cent of the contribution wages since 1998."),
     ),
     "temporary_account_amount": lambda: forms.DecimalField(
         label=_("Temporary account amount (yuan)"),

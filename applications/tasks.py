@@ -46,7 +46,10 @@ def render_document(self, document_id):
 
     with transaction.atomic():
         document = (
-            OfficialDocument.objects.select_for_update()
+            # Lock the document row only: without `of`, PostgreSQL also locks the joined case and agency
+            # rows, so a clerk's action on the case and every other rendering for the same agency would
+            # wait for this one.
+            OfficialDocument.objects.select_for_update(of=("self",))
             .select_related("application", "issuing_agency")
             .get(pk=document_id)
         )

@@ -1,3 +1,4 @@
+from .batches import FilingBatch
 from .cases import (
     AccessRecord,
     CaseEvent,
@@ -20,6 +21,7 @@ __all__ = [
     "DocumentType",
     "Employer",
     "EmployerStaff",
+    "FilingBatch",
     "InsuredPerson",
     "Material",
     "MaterialKind",

@@ -8,14 +8,34 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Scheme
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files that only views checking the case's permissions may serve: never under a public URL.
+
+    The location is read from settings.PRIVATE_STORAGE_DIR when first used and again whenever that
+    setting changes (override_settings in tests), not frozen when the models are imported."""
+
+    def __init__(self):
+        super().__init__(base_url=None, allow_overwrite=True)
+
+    @cached_property
+    def base_location(self):
+        return settings.PRIVATE_STORAGE_DIR
+
+    def _clear_cached_properties(self, setting, **kwargs):
+        super()._clear_cached_properties(setting, **kwargs)
+        if setting == "PRIVATE_STORAGE_DIR":
+            self.__dict__.pop("base_location", None)
+            self.__dict__.pop("location", None)
+
+
 def private_storage():
-    """Files that only views checking the case's permissions may serve: never under a public URL."""
-    return FileSystemStorage(location=settings.PRIVATE_STORAGE_DIR, base_url=None, allow_overwrite=True)
+    return PrivateStorage()
 
 
 class State(models.TextChoices):
@@ -153,9 +173,15 @@ class TransferApplication(models.Model):
             models.Index(fields=["due_date"]),
         ]
         constraints = [
-            # Continuation only when the money received equals the information form's total.
+            # Continuation only when the money received equals the information form's total. Both must
+            # be present: in SQL a comparison with NULL is unknown, and a CHECK lets unknown through.
             models.CheckConstraint(
-                condition=~Q(state="completed") | Q(received_amount=F("transfer_total")),
+                condition=~Q(state="completed")
+                | Q(
+                    received_amount__isnull=False,
+                    transfer_total__isnull=False,
+                    received_amount=F("transfer_total"),
+                ),
                 name="completed_only_when_funds_match",
             ),
             models.CheckConstraint(

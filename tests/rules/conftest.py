@@ -1,0 +1,131 @@
+"""Helpers for the transfer-rule tests: the demo agencies and people, cases moved through the real
+workflow service, and a clock fixed at a given moment in China (freezegun is not installed)."""
+
+import contextlib
+import csv
+import datetime
+import io
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
+
+from agencies.models import Agency
+from applications import services
+from applications.contributions import COLUMNS
+from applications.models import Employer, InsuredPerson
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(scope="package")
+def demo_world(django_db_setup, django_db_blocker):
+    """tests/conftest.py's `demo_world` (seed_demo in a transaction rolled back at the end, each test in a
+    savepoint inside it), seeded once for this package instead of once per module: seeding is most of
+    the run time, and every test here runs in its own savepoint anyway."""
+    with django_db_blocker.unblock():
+        package_transaction = transaction.atomic()
+        package_transaction.__enter__()
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            package_transaction.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def no_document_rendering():
+    """Documents are not under test here: their rendering task is never dispatched."""
+    with mock.patch("applications.tasks.render_document.delay") as delay:
+        yield delay
+
+
+@contextlib.contextmanager
+def clock_at(day: datetime.date, hour: int = 10, minute: int = 0):
+    """django.utils.timezone.now() (and so localdate()) returns this moment, Beijing time."""
+    moment = datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=CHINA)
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield moment
+
+
+def user(username):
+    return get_user_model().objects.get(username=username)
+
+
+def agency(code):
+    return Agency.objects.get(code=code)
+
+
+def person(document_number=None, *, name=None):
+    if name is not None:
+        return InsuredPerson.objects.get(name=name)
+    return InsuredPerson.objects.get(document_number=document_number)
+
+
+def demo_employer():
+    return Employer.objects.get(name="杭州演示科技有限公司（演示）")
+
+
+def login(client, username):
+    client.force_login(user(username))
+    return client
+
+
+ZHANG_WEI = "360426199101010071"  # man, born 1991, hukou Jiujiang (Jiangxi), has a login
+
+
+def draft(
+    insured=None,
+    *,
+    out_code="YL360400",
+    in_code="YL330100",
+    scheme="pension",
+    filed_by=None,
+    employer=None,
+    **declarations,
+):
+    """A draft filed through the service, with the applicant's declarations (paused by default)."""
+    insured = insured or person(ZHANG_WEI)
+    declared = {"contributions_paused": True, **declarations}
+    (case,) = services.create_drafts(
+        person=insured,
+        schemes_and_agencies={scheme: (agency(out_code), agency(in_code))},
+        filed_by=filed_by or insured.user,
+        filed_for_employer=employer,
+        declarations=declared,
+    )
+    return case
+
+
+def submitted(case, by=None):
+    return services.advance(case, "submit", by or case.filed_by)
+
+
+def contact_letter_sent(case, clerk="clerk.hangzhou"):
+    """Submit (as the filer) and send the contact letter (as the transfer-in clerk)."""
+    case = submitted(case)
+    return services.advance(case, "send_contact_letter", user(clerk))
+
+
+def csv_bytes(rows, columns=COLUMNS, encoding="utf-8"):
+    """A contribution table as a spreadsheet would export it."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows([[row.get(c, "") for c in columns] for row in rows])
+    return out.getvalue().encode(encoding)
+
+
+def upload(client, case, data, **extra):
+    """Import a CSV on the case's contribution table page, in English."""
+    client.cookies["django_language"] = "en"
+    return client.post(
+        f"/cases/{case.reference}/contributions/",
+        {"csv-csv_file": SimpleUploadedFile("table.csv", data, content_type="text/csv")},
+        **extra,
+    )
