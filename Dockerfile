@@ -19,4 +19,4 @@ RUN SECRET_KEY=build-only ALLOWED_HOSTS=build python manage.py collectstatic --n
  && useradd --system --home /app portal && mkdir -p var && chown -R portal var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "transfer_portal.wsgi", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "transfer_portal.wsgi", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]

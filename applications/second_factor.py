@@ -32,5 +32,6 @@ class AgencyStaffSecondFactorMiddleware:
             and not user.is_verified()
             and is_agency_staff(request)
         ):
-            return redirect(f"{reverse('otp')}?next={request.get_full_path()}")
+            # Only the path comes back after the factor: a query may hold a searched ID number.
+            return redirect(f"{reverse('otp')}?next={request.path}")
         return self.get_response(request)

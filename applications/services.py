@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.calendar import add_working_days
-from agencies.models import AgencyStaff
+from agencies.models import AgencyStaff, Scheme
 from applications import notifications, workflow
 from applications.deadlines import working_days_for
 from applications.models import (
@@ -89,6 +89,9 @@ def _queue_document(case, kind, issuer):
     return document
 
 
+CLOSED_STATES = (State.COMPLETED, State.REFUSED, State.WITHDRAWN)
+
+
 @transaction.atomic
 def create_drafts(
     *, person, schemes_and_agencies, filed_by, filed_for_employer=None, new_employer=None, **details
@@ -102,6 +105,15 @@ def create_drafts(
             raise ActionRefused(_("Each agency must handle the scheme of the application."))
         if out_agency.pk == in_agency.pk:
             raise ActionRefused(_("The transfer-in and transfer-out agencies must differ."))
+        if (
+            TransferApplication.objects.filter(person=person, scheme=scheme)
+            .exclude(state__in=CLOSED_STATES)
+            .exists()
+        ):
+            raise ActionRefused(
+                _("%(name)s already has an open %(scheme)s transfer; follow that one, or withdraw it first.")
+                % {"name": person.name, "scheme": Scheme(scheme).label}
+            )
         case = TransferApplication(
             scheme=scheme,
             person=person,

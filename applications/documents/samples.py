@@ -144,6 +144,7 @@ def sample_case(
     remittance_reference="HK2026112800012345",
     old_person_number="3604001234567",
     years=DEFAULT_YEARS,
+    temporary_account=False,
     seed=None,
 ):
     """A case in `state` (completed, refused or returned) with all its step data filled in."""
@@ -210,6 +211,12 @@ def sample_case(
     total = personal + (pooled or Decimal("0"))
     case.personal_account_amount = personal
     case.pooled_fund_amount = pooled
+    if temporary_account and scheme == "pension":
+        # 66号 art. 5: everything recorded in the temporary account moves, employer part included.
+        total = to_fen(sum((r.monthly_base * r.months for r in rows), Decimal("0")) * Decimal("0.24"))
+        case.temporary_account = True
+        case.temporary_account_amount = total
+        case.personal_account_amount = case.pooled_fund_amount = None
     case.transfer_total = total
     case.remittance_reference = remittance_reference
     case.amounts_entered_by = clerk

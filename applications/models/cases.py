@@ -55,7 +55,9 @@ class State(models.TextChoices):
 
 def new_reference(prefix: str) -> str:
     # Random, not sequential: a reference number must not let anyone guess another case's.
-    return f"{prefix}{timezone.localdate():%Y%m%d}{secrets.randbelow(10**8):08d}"
+    # Ten random digits a day: two equal references among a day's 10,000 cases is a 1-in-200 chance,
+    # and the unique constraint turns even that into a retry, never a duplicate.
+    return f"{prefix}{timezone.localdate():%Y%m%d}{secrets.randbelow(10**10):010d}"
 
 
 class TransferApplication(models.Model):
@@ -183,6 +185,13 @@ class TransferApplication(models.Model):
                     received_amount=F("transfer_total"),
                 ),
                 name="completed_only_when_funds_match",
+            ),
+            # One open case per person and scheme: a second filing while one is under way is refused.
+            models.UniqueConstraint(
+                fields=["person", "scheme"],
+                condition=~Q(state__in=["completed", "refused", "withdrawn"]),
+                name="one_open_case_per_person_and_scheme",
+                violation_error_message=_("This person already has an open transfer of this scheme."),
             ),
             models.CheckConstraint(
                 condition=Q(amounts_approved_by__isnull=True)

@@ -44,6 +44,19 @@ def test_each_form_is_exactly_one_a4_page(rendered, kind):
     assert width == pytest.approx(595.3, abs=1) and height == pytest.approx(841.9, abs=1)
 
 
+def test_long_but_real_values_still_fit_one_page():
+    documents = sample_documents(
+        name="欧阳娜娜·买买提艾力",
+        address="新疆维吾尔自治区乌鲁木齐市天山区解放南路街道人民路社区幸福花园小区12号楼3单元501室（靠近人民广场东侧）",
+        employer_name="中国石油天然气集团有限公司新疆油田分公司勘探开发研究院地质研究所",
+        agent_name="买买提·艾力江",
+        reason="原参保地显示存在2019年3月至2019年8月欠费，且姓名与证件号码登记不一致。" * 3,
+        seed=12,
+    )
+    for kind, document in documents.items():
+        assert page_count(render_official_document(document)) == 1, kind
+
+
 @pytest.mark.parametrize("kind", ALL_KINDS)
 def test_each_form_carries_the_case_identification(rendered, kind):
     document, pdf = rendered[kind]
@@ -183,6 +196,21 @@ def test_the_explanation_keeps_its_reason_after_the_applicant_resubmits():
     case.save()
     CaseEvent.objects.create(application=case, action="resubmit", from_state="returned", to_state="submitted")
     assert "姓名与证件号码不一致" in squash(text_of(render_official_document(document)))
+
+
+def test_a_temporary_account_moves_whole():
+    documents = sample_documents(temporary_account=True, seed=11)
+    text = squash(text_of(render_official_document(documents[DocumentKind.FUND_TRANSFER_RECORD])))
+    assert "临时基本养老保险缴费账户" in text
+    assert "38,880.00" in text  # 24% × 162,000.00
+    assert "统筹基金" not in text
+
+
+def test_the_pdf_metadata_names_the_form_and_the_issuing_agency(rendered):
+    document, pdf = rendered[DocumentKind.CONTACT_LETTER]
+    metadata = reader(pdf).metadata
+    assert metadata.title == f"基本养老保险关系转移接续联系函 {document.application.reference}"
+    assert metadata.author == document.issuing_agency.name
 
 
 def test_medical_forms_use_scheme_310_and_move_no_pooled_fund():

@@ -81,7 +81,9 @@ def take_through_five_steps(world, case, *, return_first=False):
     services.advance(case, "approve_amounts", by(world, case, Party.OUT_REVIEWER))
     services.advance(case, "send_information_form", out_clerk)
     case.refresh_from_db()
-    services.advance(case, "match_funds", by(world, case, Party.IN_CLERK), received_amount=case.transfer_total)
+    services.advance(
+        case, "match_funds", by(world, case, Party.IN_CLERK), received_amount=case.transfer_total
+    )
     services.advance(case, "complete", by(world, case, Party.IN_CLERK))
     case.refresh_from_db()
     assert case.state == State.COMPLETED

@@ -67,6 +67,24 @@ def person(document_number=None, *, name=None):
     return InsuredPerson.objects.get(document_number=document_number)
 
 
+def like_zhang_wei(scheme):
+    from applications.management.commands.seed_demo import demo_resident_id
+    from applications.models import DocumentType
+    from applications.services import CLOSED_STATES
+
+    zhang = person(ZHANG_WEI)
+    if not zhang.applications.filter(scheme=scheme).exclude(state__in=CLOSED_STATES).exists():
+        return zhang
+    sequence = 2 * InsuredPerson.objects.filter(document_number__startswith="36042619910101").count() + 101
+    number = demo_resident_id("360426", datetime.date(1991, 1, 1), sequence)
+    return InsuredPerson.objects.create(
+        user=get_user_model().objects.create_user(username=number, first_name="张伟"),
+        name="张伟", document_type=DocumentType.RESIDENT_ID,
+        document_number=number,
+        hukou_region_id="360400",
+    )  # fmt: skip
+
+
 def demo_employer():
     return Employer.objects.get(name="杭州演示科技有限公司（演示）")
 
@@ -89,8 +107,11 @@ def draft(
     employer=None,
     **declarations,
 ):
-    """A draft filed through the service, with the applicant's declarations (paused by default)."""
-    insured = insured or person(ZHANG_WEI)
+    """A draft filed through the service, with the applicant's declarations (paused by default).
+
+    Without `insured`, the applicant is 张伟 or, once he has an open case of the scheme (a person may have
+    only one), a new man like him: born 1 January 1991, hukou Jiujiang."""
+    insured = insured or like_zhang_wei(scheme)
     declared = {"contributions_paused": True, **declarations}
     (case,) = services.create_drafts(
         person=insured,

@@ -81,7 +81,9 @@ def ready_document(case, world, private_dir):
     return document, pdf
 
 
-@pytest.mark.parametrize("outsider", ["other_applicant", "outsider_clerk", "outsider_reviewer", "other_hr", "hr"])
+@pytest.mark.parametrize(
+    "outsider", ["other_applicant", "outsider_clerk", "outsider_reviewer", "other_hr", "hr"]
+)
 def test_someone_who_is_not_a_party_gets_404_everywhere(world, client, private_dir, outsider):
     case = new_case(world)
     document, _pdf = ready_document(case, world, private_dir)

@@ -16,12 +16,16 @@ def file_digest(field):
 
 
 class Command(BaseCommand):
-    help = "Verify the SHA-256 of every ready document and every material; exits 1 if any differs or is missing."
+    help = (
+        "Verify the SHA-256 of every ready document and every material; exits 1 if any differs or is missing."
+    )
 
     def handle(self, *args, **options):
         problems = checked = 0
         stored = [
-            *OfficialDocument.objects.filter(status=OfficialDocument.Status.READY).select_related("application"),
+            *OfficialDocument.objects.filter(status=OfficialDocument.Status.READY).select_related(
+                "application"
+            ),
             *Material.objects.select_related("application"),
         ]
         for item in stored:
