@@ -170,7 +170,8 @@ class DeadlinePolicy(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_scheme_display()} · {self.province.name if self.province else _('national')}"
+        place = self.province.name if self.province else _("national")
+        return f"{self.get_scheme_display()} · {place}"
 
 
 class CalendarDay(models.Model):

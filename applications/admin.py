@@ -31,6 +31,16 @@ class InsuredPersonAdmin(admin.ModelAdmin):
         return obj.masked_document_number
 
 
+def masked_user(user):
+    """A user as lists may show them: an insured person's user name is their ID number, so it is masked."""
+    if user is None:
+        return "—"
+    person = getattr(user, "insured_person", None)
+    if person is not None and user.username == person.document_number:
+        return person.masked_document_number
+    return user.username
+
+
 # Insured persons log in with their document number, so the user list masks it like every other list.
 admin.site.unregister(get_user_model())
 
@@ -52,10 +62,7 @@ class PortalUserAdmin(UserAdmin):
 
     @admin.display(description=_("username"), ordering="username")
     def masked_username(self, obj):
-        person = getattr(obj, "insured_person", None)
-        if person is not None and obj.username == person.document_number:
-            return person.masked_document_number
-        return obj.username
+        return masked_user(obj)
 
     def action_checkbox(self, obj):
         return super().action_checkbox(_ListRow(obj.pk, self.masked_username(obj)))
@@ -78,9 +85,14 @@ class EmployerAdmin(admin.ModelAdmin):
 
 @admin.register(EmployerStaff)
 class EmployerStaffAdmin(admin.ModelAdmin):
-    list_display = ["user", "employer"]
+    list_display = ["masked_user", "employer"]
     search_fields = ["user__username", "user__first_name", "employer__name", "employer__uscc"]
-    list_select_related = ["user", "employer"]
+    list_select_related = ["user__insured_person", "employer"]
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def masked_user(self, obj):
+        return masked_user(obj.user)
+
     raw_id_fields = ["user", "employer"]
 
 
@@ -116,10 +128,14 @@ class TransferApplicationAdmin(ReadOnlyAdmin):
 
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
-    list_display = ["application", "at", "action", "from_state", "to_state", "actor"]
+    list_display = ["application", "at", "action", "from_state", "to_state", "masked_actor"]
     list_filter = ["action"]
     search_fields = ["application__reference", "actor__username"]
-    list_select_related = ["application", "actor"]
+    list_select_related = ["application", "actor__insured_person"]
+
+    @admin.display(description=_("actor"), ordering="actor__username")
+    def masked_actor(self, obj):
+        return masked_user(obj.actor)
 
 
 @admin.register(OfficialDocument)
@@ -148,7 +164,11 @@ class ContributionYearAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessRecord)
 class AccessRecordAdmin(ReadOnlyAdmin):
-    list_display = ["at", "user", "what", "application", "object_id"]
+    list_display = ["at", "masked_user", "what", "application", "object_id"]
     list_filter = ["what"]
     search_fields = ["application__reference", "user__username"]
-    list_select_related = ["user", "application"]
+    list_select_related = ["user__insured_person", "application"]
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def masked_user(self, obj):
+        return masked_user(obj.user)

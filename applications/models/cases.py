@@ -121,7 +121,8 @@ class TransferApplication(models.Model):
         _("temporary contribution account"),
         default=False,
         help_text=_(
-            "Pension: the relationship stays at the old place and a temporary account moves (66号 art. 5)."
+            "Pension: the relationship stays at the old place; the new place keeps a temporary contribution "
+            "account, which moves whole on the next transfer (66号 art. 5)."
         ),
     )
     overdue_notified_on = models.DateField(_("overdue notice sent for due date"), null=True, blank=True)

@@ -75,10 +75,11 @@ def broker():
     require_services(redis=True)
     url = dedicated_redis_url(settings.REDIS_URL)
     queue = f"itest-{uuid.uuid4().hex[:12]}"
-    app = Celery("transfer_portal")
+    previous = current_celery_app._get_current_object()
+    app = Celery("transfer_portal", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.update(broker_url=url, task_always_eager=False, task_default_queue=queue)
-    previous = current_celery_app._get_current_object()
+    # Current for this thread only: on_commit callbacks run here; the default app (other threads) stays.
     app.set_current()
     try:
         yield Broker(app, url, queue)

@@ -214,11 +214,11 @@ def test_a_document_survives_workers_killed_while_rendering_it(world, workers, s
     assert f"render_document[{first.task_id}] succeeded" in log
 
     # 2. The whole worker dies while rendering (a host crash, the OOM killer).
-    second_case = new_case(world)
+    second_case = new_case(world, person=world.other_person)
     worker_group = worker.process.pid
     os.killpg(worker_group, signal.SIGSTOP)  # keep it from rendering before we hold the lock
     try:
-        services.advance(second_case, "submit", world.applicant)
+        services.advance(second_case, "submit", world.other_applicant)
         second = OfficialDocument.objects.get(application=second_case)
         lock = lock_document(second.pk)
     finally:

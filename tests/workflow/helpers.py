@@ -317,12 +317,14 @@ def build_world() -> World:
 
 
 def new_case(world: World, scheme="pension", *, person=None, filed_by=None, employer=None):
-    """A draft filed by the person (or by HR of `employer` for an employee)."""
+    """A draft filed by the person (张伟 unless another is given), or by HR of `employer` for an
+    employee. A person has one open case per scheme at a time."""
     out_agency, in_agency = world.agencies(scheme)
+    person = person or world.person
     (case,) = services.create_drafts(
-        person=person or world.person,
+        person=person,
         schemes_and_agencies={scheme: (out_agency, in_agency)},
-        filed_by=filed_by or world.applicant,
+        filed_by=filed_by or person.user,
         filed_for_employer=employer,
         new_employer=employer,
     )

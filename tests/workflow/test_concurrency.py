@@ -63,9 +63,9 @@ def race(*calls):
     return outcomes
 
 
-def submitted_case(world):
-    case = new_case(world)
-    services.advance(case, "submit", world.applicant)
+def submitted_case(world, person=None):
+    case = new_case(world, person=person)
+    services.advance(case, "submit", case.person.user)
     case.refresh_from_db()
     assert case.state == State.SUBMITTED
     return case
@@ -164,7 +164,7 @@ def test_rendering_a_document_does_not_hold_up_its_case_or_its_agency(committed_
     issuing agency renders beside it (a two-process worker must not render one agency's forms in single
     file)."""
     world = committed_world
-    first_case, other_case = submitted_case(world), submitted_case(world)
+    first_case, other_case = submitted_case(world), submitted_case(world, world.other_person)
     first = OfficialDocument.objects.get(application=first_case)
     other = OfficialDocument.objects.get(application=other_case)
     assert first.issuing_agency_id == other.issuing_agency_id
