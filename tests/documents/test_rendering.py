@@ -271,18 +271,21 @@ def test_an_unknown_kind_is_refused(rendered):
         render_official_document(document)
 
 
-def test_the_document_task_renders_and_stores_the_pdf(rendered, tmp_path, monkeypatch):
+def test_the_document_task_renders_and_stores_the_pdf(rendered, tmp_path, settings):
     """The Celery task calls render_official_document; the stored file is the PDF it returned."""
+    import hashlib
+
     from applications.tasks import render_document
 
+    settings.PRIVATE_STORAGE_DIR = tmp_path
     document, _pdf = rendered[DocumentKind.CONTACT_LETTER]
-    storage = OfficialDocument._meta.get_field("file").storage
-    monkeypatch.setattr(storage, "base_location", str(tmp_path))
-    monkeypatch.setattr(storage, "location", str(tmp_path))
     assert render_document.run(document.pk) == "ready"
     document.refresh_from_db()
+    stored = document.file.read()
     assert document.status == "ready"
-    assert document.application.reference in squash(text_of(document.file.read()))
+    assert (tmp_path / document.file.name).exists()
+    assert document.sha256 == hashlib.sha256(stored).hexdigest()
+    assert document.application.reference in squash(text_of(stored))
 
 
 def test_weasyprint_is_not_imported_with_the_documents_package():

@@ -27,16 +27,26 @@ def case_link(actor, reference):
     return actor.page.locator(f'a[href="/cases/{reference}/"]:visible').first
 
 
+def htmx_swap(page, url_part, action):
+    """Do `action` and wait until htmx has fetched `url_part`, swapped the answer in and settled it (only
+    then does the new content answer to its own hx- attributes)."""
+    page.evaluate(
+        "window.__e2eSettled = new Promise(resolve => "
+        "document.body.addEventListener('htmx:afterSettle', resolve, {once: true}))"
+    )
+    with page.expect_response(lambda response: url_part in response.url):
+        action()
+    page.evaluate("window.__e2eSettled.then(() => true)")
+
+
 def choose_place(page, side, province, city, agency_name):
     """The htmx region picker: the province narrows the cities, the city shows its agencies."""
-    with page.expect_response(lambda response: "/regions/cities/" in response.url):
-        page.locator(f"#id_{side}_province").select_option(province)
+    htmx_swap(page, "/regions/cities/", lambda: page.locator(f"#id_{side}_province").select_option(province))
     cities = page.locator(f"#id_{side}_region option")
     expect(cities.filter(has_not_text="---")).not_to_have_count(0)
     for value in cities.evaluate_all("options => options.map(o => o.value).filter(Boolean)"):
         assert value.startswith(province[:2]), f"{side}: city {value} is not in province {province}"
-    with page.expect_response(lambda response: "/regions/agencies/" in response.url):
-        page.locator(f"#id_{side}_region").select_option(city)
+    htmx_swap(page, "/regions/agencies/", lambda: page.locator(f"#id_{side}_region").select_option(city))
     expect(page.locator(f"#agencies-{side}")).to_contain_text(agency_name)
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, override
 
 from applications import services
 from applications.models import AccessRecord, OfficialDocument, State, TransferApplication
-from applications.workflow import Party
+from applications.workflow import PARTY_LABELS, Party
 from tests.workflow.helpers import SPEC, login, minimal_pdf, new_case, put_in_state
 
 OPEN_STATES = [
@@ -62,10 +62,17 @@ def test_the_page_says_who_holds_the_case_and_until_when(world, client):
     services.advance(case, "submit", world.applicant)
     case.refresh_from_db()
     login(client, world.applicant)
-    html = client.get(reverse("case_detail", args=[case.reference])).content.decode()
-    assert world.yl_in.name in html
-    assert case.due_date.strftime("%Y-%m-%d") in html
+    url = reverse("case_detail", args=[case.reference])
+    html = client.get(url).content.decode()
     assert zh(State.SUBMITTED.label) in html
+    assert f"{world.yl_in.name} · {zh(PARTY_LABELS[Party.IN_CLERK])}" in html
+    assert f"{case.due_date:%Y-%m-%d}" in html
+
+    services.advance(case, "send_contact_letter", world.in_clerk)
+    case.refresh_from_db()
+    html = client.get(url).content.decode()
+    assert f"{world.yl_out.name} · {zh(PARTY_LABELS[Party.OUT_CLERK])}" in html
+    assert f"{case.due_date:%Y-%m-%d}" in html
 
 
 def ready_document(case, world, private_dir):
