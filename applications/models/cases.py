@@ -195,8 +195,9 @@ class TransferApplication(models.Model):
                 violation_error_message=_("This person already has an open transfer of this scheme."),
             ),
             models.CheckConstraint(
+                # An approval needs a recorded maker who is someone else (NULL would slip through a CHECK).
                 condition=Q(amounts_approved_by__isnull=True)
-                | ~Q(amounts_approved_by=F("amounts_entered_by")),
+                | Q(amounts_entered_by__isnull=False) & ~Q(amounts_approved_by=F("amounts_entered_by")),
                 name="amounts_approved_by_another_person",
             ),
         ]
