@@ -51,7 +51,7 @@ def record(case, action, actor):
     )  # fmt: skip
     ids = [n.pk for n in created]
     if ids:
-        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+        transaction.on_commit(lambda: send_notification_emails.delay(ids), robust=True)
 
 
 def message(notification):

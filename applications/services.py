@@ -85,7 +85,8 @@ def _queue_document(case, kind, issuer):
     document = OfficialDocument.objects.create(
         application=case, kind=kind, version=(latest or 0) + 1, issuing_agency=agency
     )
-    transaction.on_commit(lambda: render_document.delay(document.pk))
+    # robust: the case has already changed; if the broker is down, the sweeper queues the document later.
+    transaction.on_commit(lambda: render_document.delay(document.pk), robust=True)
     return document
 
 
@@ -198,7 +199,7 @@ def retry_document(document, user):
             to_state=case.state,
             note=locked.get_kind_display(),
         )
-        transaction.on_commit(lambda: render_document.delay(locked.pk))
+        transaction.on_commit(lambda: render_document.delay(locked.pk), robust=True)
     return locked
 
 
@@ -271,7 +272,7 @@ def notify_overdue(case, today):
             to_state=locked.state,
             note=f"due {locked.due_date:%Y-%m-%d}",
         )
-        transaction.on_commit(lambda: email_overdue(locked))
+        transaction.on_commit(lambda: email_overdue(locked), robust=True)
     return True
 
 
