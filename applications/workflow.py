@@ -433,6 +433,9 @@ PARTY_LABELS = {
 ACTION_LABELS = {
     "created": _("Draft created"),
     "retry_document": _("Document queued again"),
+    "material_added": _("Material uploaded"),
+    "contribution_table_saved": _("Contribution table saved"),
+    "flagged_overdue": _("Flagged as overdue"),
     **{action: t.label for action, t in TRANSITIONS.items()},
 }
 

@@ -51,6 +51,8 @@ BLOCKING_IMPACTS = ("serious", "critical")
 TIMEOUT_MS = 30_000
 
 User = get_user_model()
+# expect() waits up to 5 s by default; the batch page polls every 2 s and renders a PDF per poll.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +60,6 @@ def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make test-packages)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -109,19 +109,28 @@ class Portal:
         self.base_url = base_url
         self.browser = browser
         self.actors = {}
+        self.journeys = set()
 
     def actor(self, username, journey):
         """The logged-in browser of `username` (one per user and test; a second TOTP login within the same
         30 s step would be refused as a replay)."""
+        if journey not in self.journeys:
+            # A journey's screenshots are replaced as a whole, so that none is left from an older run.
+            self.journeys.add(journey)
+            for old in SCREENSHOTS.glob(f"{journey}-*.png"):
+                old.unlink()
         if username not in self.actors:
-            actor = Actor(self, username, journey)
+            actor = self.actors[username] = Actor(self, username, journey)
             actor.log_in()
-            self.actors[username] = actor
         return self.actors[username]
 
     def close(self):
+        """Close every browser; an error logged after an actor's last check still fails the test."""
+        leftover = []
         for actor in self.actors.values():
             actor.context.close()
+            leftover += actor.console_errors
+        assert not leftover, "console errors after the last check:\n" + "\n".join(leftover)
 
 
 class Actor:
@@ -183,13 +192,13 @@ class Actor:
             )
         page = self.page
         self.goto("/accounts/login/")
-        self.check("login")
+        self.check(f"00-login-{self.username}")
         page.locator("input[name=username]").fill(self.username)
         page.locator("input[name=password]").fill(DEMO_PASSWORD)
         self.submit("main form[method=post]")
         if is_staff:
             assert page.url.startswith(f"{self.portal.base_url}/accounts/otp/"), page.url
-            self.check("second-factor")
+            self.check(f"00-second-factor-{self.username}")
             page.locator("input[name=token]").fill(current_totp(device))
             self.submit("main form[method=post]")
         assert "/accounts/" not in page.url, f"{self.username} is not logged in: {page.url}"

@@ -30,13 +30,17 @@ def case_link(actor, reference):
 def htmx_swap(page, url_part, action):
     """Do `action` and wait until htmx has fetched `url_part`, swapped the answer in and settled it (only
     then does the new content answer to its own hx- attributes)."""
+    # The statement evaluates to nothing: Playwright would otherwise wait for the promise right away.
     page.evaluate(
-        "window.__e2eSettled = new Promise(resolve => "
-        "document.body.addEventListener('htmx:afterSettle', resolve, {once: true}))"
+        "() => { window.__e2eSettled = new Promise(resolve => "
+        "document.body.addEventListener('htmx:afterSettle', resolve, {once: true})); }"
     )
     with page.expect_response(lambda response: url_part in response.url):
         action()
-    page.evaluate("window.__e2eSettled.then(() => true)")
+    settled = (
+        "Promise.race([window.__e2eSettled.then(() => true), new Promise(r => setTimeout(r, 5000, false))])"
+    )
+    assert page.evaluate(settled), f"htmx did not settle the answer of {url_part}"
 
 
 def choose_place(page, side, province, city, agency_name):
