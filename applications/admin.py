@@ -172,3 +172,46 @@ class AccessRecordAdmin(ReadOnlyAdmin):
     @admin.display(description=_("user"), ordering="user__username")
     def masked_user(self, obj):
         return masked_user(obj.user)
+
+
+# django-axes lists the user names of logins and failed logins; an insured person's is their ID number.
+def masked_login(username):
+    """A typed user name as lists may show it: one that is a document number is masked."""
+    from agencies.queue import looks_like_document_number
+    from applications.identifiers import mask_document_number
+
+    username = username or ""
+    return mask_document_number(username) if looks_like_document_number(username) else username
+
+
+def _masking_axes_admin(base):
+    class MaskedAxesAdmin(base):
+        list_display = ["masked_username" if name == "username" else name for name in base.list_display]
+
+        @admin.display(description=_("username"), ordering="username")
+        def masked_username(self, obj):
+            return masked_login(obj.username)
+
+        def action_checkbox(self, obj):
+            # The checkbox's label names the row by its __str__, which holds the user name.
+            return super().action_checkbox(_ListRow(obj.pk, f"{obj.pk} {masked_login(obj.username)}"))
+
+    MaskedAxesAdmin.__name__ = MaskedAxesAdmin.__qualname__ = f"Masked{base.__name__}"
+    return MaskedAxesAdmin
+
+
+def _mask_axes_lists():
+    from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model, base in (
+        (AccessAttempt, AccessAttemptAdmin),
+        (AccessLog, AccessLogAdmin),
+        (AccessFailureLog, AccessFailureLogAdmin),
+    ):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+            admin.site.register(model, _masking_axes_admin(base))
+
+
+_mask_axes_lists()

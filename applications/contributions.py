@@ -100,6 +100,9 @@ def read_csv(uploaded_bytes: bytes):
         text = uploaded_bytes.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [], [RowError(1, "", str(_("The file is not UTF-8 text.")))]
+    if "\x00" in text:
+        # A binary file, and PostgreSQL refuses NUL in text: it would be a server error further on.
+        return [], [RowError(1, "", str(_("This is not a CSV text file.")))]
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:

@@ -1,5 +1,6 @@
-"""A second factor (TOTP, django-otp) for agency staff: they see ID numbers, wages and money of people
-across the country, so a password alone is not enough. Insured persons and HR staff are not asked."""
+"""A second factor (TOTP, django-otp) for agency staff and administrators: they see ID numbers, wages and
+money of people across the country, so a password alone is not enough. Insured persons and HR staff are
+not asked."""
 
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,7 +14,10 @@ OPEN_PATHS = ("/accounts/otp/", "/accounts/logout/", "/i18n/", "/static/", "/hea
 
 def is_agency_staff(request) -> bool:
     if SESSION_KEY not in request.session:
-        request.session[SESSION_KEY] = AgencyStaff.objects.filter(user=request.user).exists()
+        # Administrators (the admin site) see everything agency staff see, and more.
+        request.session[SESSION_KEY] = (
+            request.user.is_staff or AgencyStaff.objects.filter(user=request.user).exists()
+        )
     return request.session[SESSION_KEY]
 
 

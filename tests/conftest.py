@@ -123,7 +123,7 @@ def demo_world(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def agency_staff_pass_second_factor(monkeypatch):
-    """Agency staff must pass a TOTP second factor (applications.second_factor). A test that logs a user
+    """Agency staff and administrators must pass a TOTP second factor (applications.second_factor). A test that logs a user
     in with force_login means "this user is logged in", so for agency staff the session is also marked as
     verified with a confirmed device. Tests of the second factor itself log in through the real pages."""
     from django.test import Client
@@ -136,7 +136,7 @@ def agency_staff_pass_second_factor(monkeypatch):
 
     def force_login(self, user, backend=None):
         original(self, user, backend)
-        if AgencyStaff.objects.filter(user=user).exists():
+        if user.is_staff or AgencyStaff.objects.filter(user=user).exists():
             device = TOTPDevice.objects.filter(
                 user=user, confirmed=True
             ).first() or TOTPDevice.objects.create(user=user, name="test", confirmed=True)

@@ -30,7 +30,10 @@ PORTAL_VARIABLES = (
 
 
 def clean_env(**variables):
-    env = {k: v for k, v in os.environ.items() if k not in PORTAL_VARIABLES}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (tests/e2e) and no deployment has it.
+    env = {
+        k: v for k, v in os.environ.items() if k not in PORTAL_VARIABLES and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(variables)
     return env
 

@@ -213,6 +213,21 @@ class TransferApplication(models.Model):
         super().save(*args, **kwargs)
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows of the audit trail are added, never changed or removed: not one by one (the models' save and
+    delete refuse) and not in bulk either (QuerySet.update and delete do not call those)."""
+
+    def update(self, **kwargs):
+        raise PermissionDenied(f"{self.model._meta.verbose_name_plural} are append-only.")
+
+    update.alters_data = True
+
+    def delete(self):
+        raise PermissionDenied(f"{self.model._meta.verbose_name_plural} are append-only.")
+
+    delete.alters_data = True
+
+
 class CaseEvent(models.Model):
     """The audit trail of a case (append-only): who did what, when, from which state to which."""
 
@@ -231,6 +246,8 @@ class CaseEvent(models.Model):
     from_state = models.CharField(_("from state"), max_length=30, blank=True)
     to_state = models.CharField(_("to state"), max_length=30, blank=True)
     note = models.TextField(_("note"), blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -403,6 +420,8 @@ class AccessRecord(models.Model):
     what = models.CharField(_("what"), max_length=30, choices=What.choices)
     object_id = models.PositiveBigIntegerField(_("document or material id"), null=True, blank=True)
     at = models.DateTimeField(_("time"), default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -174,6 +174,9 @@ def contribution_table(request, reference):
     case, parties = case_for(request, reference)
     if workflow.Party.OUT_CLERK not in parties:
         raise Http404
+    if request.method == "GET":
+        # The page shows the case's wages and balances: a view of the case (a save is a CaseEvent).
+        AccessRecord.objects.create(user=request.user, application=case, what=AccessRecord.What.VIEWED_CASE)
     upload = ContributionTableUploadForm(prefix="csv")
     current = [{c: getattr(year, c) for c in CONTRIBUTION_COLUMNS} for year in case.contribution_years.all()]
     formset = ContributionRowFormSet(prefix="rows", initial=current)

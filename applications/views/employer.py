@@ -50,7 +50,8 @@ def _page(request, queryset, per_page):
 @login_required
 def employees(request, employer_id):
     employer = employer_for(request, employer_id)
-    query = request.GET.get("q", "").strip()[:60]
+    # PostgreSQL refuses a NUL character in a query parameter (a server error): it cannot be in a name.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:60]
     people = employer.employees.select_related("hukou_region__parent").order_by("name", "pk")
     if query:
         people = people.filter(name__icontains=query)

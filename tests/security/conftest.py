@@ -206,7 +206,9 @@ def put_in_state(case, state, out_clerk, out_reviewer):
     if state == State.RETURNED:
         fields.update(reason="缺少身份证复印件", due_date=None)
     if state == State.REFUSED:
-        fields.update(closed_at=earlier, reason="存在欠费", legal_basis="国办发〔2009〕66号 第八条", due_date=None)
+        fields.update(
+            closed_at=earlier, reason="存在欠费", legal_basis="国办发〔2009〕66号 第八条", due_date=None
+        )
     if state == State.WITHDRAWN:
         fields.update(closed_at=earlier)
     TransferApplication.objects.filter(pk=case.pk).update(**fields)
@@ -258,7 +260,9 @@ def build_security_world():
     other_hr = _user("hr.other", "另一单位人事")
     EmployerStaff.objects.get_or_create(user=other_hr, employer=other_employer)
     outsider_clerk = _user("clerk.beijing", "北京无关经办员")
-    AgencyStaff.objects.get_or_create(user=outsider_clerk, agency=outsider_agency, role=AgencyStaff.Role.CLERK)
+    AgencyStaff.objects.get_or_create(
+        user=outsider_clerk, agency=outsider_agency, role=AgencyStaff.Role.CLERK
+    )
     users = {
         OTHER_APPLICANT: User.objects.get(username="120103198806018241"),
         HR: User.objects.get(username="hr.hangzhou"),
@@ -273,7 +277,9 @@ def build_security_world():
     hangzhou = Region.objects.get(code="330100")
     cases, ready, failed, materials, persons = {}, {}, {}, {}, []
     for index, state in enumerate(ALL_STATES):
-        number = demo_resident_id("330106", datetime.date(1990, 1, 1) + datetime.timedelta(days=index), 100 + index)
+        number = demo_resident_id(
+            "330106", datetime.date(1990, 1, 1) + datetime.timedelta(days=index), 100 + index
+        )
         user = _user(number, f"安全测试{index}")
         person = InsuredPerson.objects.create(
             name=f"安全测试{index}",

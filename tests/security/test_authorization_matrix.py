@@ -16,7 +16,6 @@ once, so cells cannot see each other's effects.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -35,10 +34,8 @@ from tests.security.conftest import (
     IN_REVIEWER,
     KINDS,
     OTHER_APPLICANT,
-    OTHER_HR,
     OUT_CLERK,
     OUT_REVIEWER,
-    OUTSIDER_CLERK,
     TINY_PNG,
     TOTAL_AMOUNT,
     client_as,
@@ -220,20 +217,32 @@ ROWS = [
     Row("password_change", "GET", "global", lambda w, c: reverse("password_change"), logged_in),
     Row("password_change_done", "GET", "global", lambda w, c: reverse("password_change_done"), logged_in),
     Row(
-        "set_language", "POST", "global", lambda w, c: reverse("set_language"), anyone,
+        "set_language",
+        "POST",
+        "global",
+        lambda w, c: reverse("set_language"),
+        anyone,
         data=lambda w, c: {"language": "en", "next": "/"},
-    ),  # fmt: skip
+    ),
     Row("healthz", "GET", "global", lambda w, c: reverse("healthz"), anyone),
     Row("notifications", "GET", "global", lambda w, c: reverse("notifications"), logged_in),
     Row("notifications_read", "POST", "global", lambda w, c: reverse("notifications_read"), logged_in),
     Row(
-        "region_picker", "GET", "global", lambda w, c: reverse("region_picker"), anyone,
+        "region_picker",
+        "GET",
+        "global",
+        lambda w, c: reverse("region_picker"),
+        anyone,
         data=lambda w, c: {"field": "transfer_in_region", "transfer_in_province": "330000"},
-    ),  # fmt: skip
+    ),
     Row(
-        "agency_picker", "GET", "global", lambda w, c: reverse("agency_picker"), anyone,
+        "agency_picker",
+        "GET",
+        "global",
+        lambda w, c: reverse("agency_picker"),
+        anyone,
         data=lambda w, c: {"side": "transfer_in", "transfer_in_region": "330100"},
-    ),  # fmt: skip
+    ),
     # --- insured persons -----------------------------------------------------------------------------
     Row("my_applications", "GET", "global", lambda w, c: reverse("my_applications"), only(INSURED)),
     Row("file_application", "GET", "global", lambda w, c: reverse("file_application"), only(INSURED)),
@@ -241,73 +250,114 @@ ROWS = [
     Row("case_detail", "GET", "case", case_url("case_detail"), only(PARTIES)),
     Row("case_documents", "GET", "case", case_url("case_documents"), only(PARTIES)),
     Row(
-        "contribution_table", "GET", "case", case_url("contribution_table"), only({OUT_CLERK}),
+        "contribution_table",
+        "GET",
+        "case",
+        case_url("contribution_table"),
+        only({OUT_CLERK}),
         label="contribution_table:GET",
-    ),  # fmt: skip
+    ),
     Row(
-        "contribution_table", "POST", "case", case_url("contribution_table"),
+        "contribution_table",
+        "POST",
+        "case",
+        case_url("contribution_table"),
         parties_in_states({OUT_CLERK}, {D.CONTACT_LETTER_SENT}, then=ACTS, otherwise=REFUSED),
         data=contribution_rows_post,
         snapshot=lambda w, c: ContributionYear.objects.filter(application=c).count(),
         effect=lambda w, c, before: ContributionYear.objects.filter(application=c).count() != before,
         label="contribution_table:POST",
-    ),  # fmt: skip
+    ),
     Row(
-        "upload_material", "POST", "case", case_url("upload_material"),
+        "upload_material",
+        "POST",
+        "case",
+        case_url("upload_material"),
         parties_in_states(APPLICANT_SIDE, {D.DRAFT, D.RETURNED}, then=ACTS, otherwise=NOT_FOUND),
         data=material_post,
         snapshot=lambda w, c: Material.objects.filter(application=c).count(),
         effect=lambda w, c, before: Material.objects.filter(application=c).count() > before,
-    ),  # fmt: skip
+    ),
     Row(
-        "view_material", "GET", "case",
-        lambda w, c: reverse("view_material", args=[w.materials[c.state].pk]), only(PARTIES),
-    ),  # fmt: skip
+        "view_material",
+        "GET",
+        "case",
+        lambda w, c: reverse("view_material", args=[w.materials[c.state].pk]),
+        only(PARTIES),
+    ),
     Row(
-        "download_document", "GET", "case",
-        lambda w, c: reverse("download_document", args=[w.ready_documents[c.state].pk]), only(PARTIES),
-    ),  # fmt: skip
+        "download_document",
+        "GET",
+        "case",
+        lambda w, c: reverse("download_document", args=[w.ready_documents[c.state].pk]),
+        only(PARTIES),
+    ),
     Row(
-        "retry_document", "POST", "case",
+        "retry_document",
+        "POST",
+        "case",
         lambda w, c: reverse("retry_document", args=[w.failed_documents[c.state].pk]),
         only(PARTIES, then=ACTS),
         snapshot=lambda w, c: OfficialDocument.Status.FAILED,
-        effect=lambda w, c, before: OfficialDocument.objects.get(pk=w.failed_documents[c.state].pk).status
-        == OfficialDocument.Status.PENDING,
-    ),  # fmt: skip
+        effect=lambda w, c, before: (
+            OfficialDocument.objects.get(pk=w.failed_documents[c.state].pk).status
+            == OfficialDocument.Status.PENDING
+        ),
+    ),
     *action_rows(),
     # --- the employer HR portal (the filing employer's pages) ------------------------------------------
     Row("employer_employees", "GET", "employer", employer_url("employer_employees"), only({HR})),
     Row("employer_add_employee", "GET", "employer", employer_url("employer_add_employee"), only({HR})),
-    Row("employer_import_employees", "GET", "employer", employer_url("employer_import_employees"), only({HR})),
     Row(
-        "employer_remove_employee", "POST", "employer",
-        employer_url("employer_remove_employee", lambda w: w.employee.pk), only({HR}, then=ACTS),
+        "employer_import_employees", "GET", "employer", employer_url("employer_import_employees"), only({HR})
+    ),
+    Row(
+        "employer_remove_employee",
+        "POST",
+        "employer",
+        employer_url("employer_remove_employee", lambda w: w.employee.pk),
+        only({HR}, then=ACTS),
         snapshot=lambda w, c: w.employer.pk,
         effect=lambda w, c, before: type(w.employee).objects.get(pk=w.employee.pk).employer_id is None,
-    ),  # fmt: skip
+    ),
     Row(
-        "employer_file_application", "GET", "employer",
-        employer_url("employer_file_application", lambda w: w.employee.pk), only({HR}),
-    ),  # fmt: skip
+        "employer_file_application",
+        "GET",
+        "employer",
+        employer_url("employer_file_application", lambda w: w.employee.pk),
+        only({HR}),
+    ),
     Row("employer_bulk_filing", "GET", "employer", employer_url("employer_bulk_filing"), only({HR})),
     Row("employer_bulk_template", "GET", "employer", employer_url("employer_bulk_template"), only({HR})),
     Row(
-        "employer_batch", "GET", "employer",
-        employer_url("employer_batch", lambda w: w.filed_batch.pk), only({HR}),
-    ),  # fmt: skip
+        "employer_batch",
+        "GET",
+        "employer",
+        employer_url("employer_batch", lambda w: w.filed_batch.pk),
+        only({HR}),
+    ),
     Row(
-        "employer_batch_progress", "GET", "employer",
-        employer_url("employer_batch_progress", lambda w: w.filed_batch.pk), only({HR}),
-    ),  # fmt: skip
+        "employer_batch_progress",
+        "GET",
+        "employer",
+        employer_url("employer_batch_progress", lambda w: w.filed_batch.pk),
+        only({HR}),
+    ),
     Row(
-        "employer_batch_errors", "GET", "employer",
-        employer_url("employer_batch_errors", lambda w: w.rejected_batch.pk), only({HR}),
-    ),  # fmt: skip
+        "employer_batch_errors",
+        "GET",
+        "employer",
+        employer_url("employer_batch_errors", lambda w: w.rejected_batch.pk),
+        only({HR}),
+    ),
     Row("employer_cases", "GET", "employer", employer_url("employer_cases"), only({HR})),
 ]
 # --- the agency portal, for the transfer-in and the transfer-out agency of the cases ----------------------
-for _side, _staff, _reviewer in (("in", {IN_CLERK, IN_REVIEWER}, IN_REVIEWER), ("out", {OUT_CLERK, OUT_REVIEWER}, OUT_REVIEWER)):  # fmt: skip
+AGENCY_SIDES = (
+    ("in", {IN_CLERK, IN_REVIEWER}, IN_REVIEWER),
+    ("out", {OUT_CLERK, OUT_REVIEWER}, OUT_REVIEWER),
+)
+for _side, _staff, _reviewer in AGENCY_SIDES:
     ROWS += [
         Row("agency_queue", "GET", "agency", agency_url("agency_queue", _side), only(_staff), label=f"agency_queue:{_side}"),
         Row("agency_queue_csv", "GET", "agency", agency_url("agency_queue_csv", _side), only(_staff), label=f"agency_queue_csv:{_side}"),
@@ -334,16 +384,27 @@ def classify(response):
 
 
 def consume(response):
-    """Run a streamed answer (CSV export, file download) to its end, so that its errors show, and close it."""
+    """Run a streamed answer (CSV export, file download) to its end, so that its errors show; the test
+    client closes it there. (Closing a response again would fire request_finished with Django's
+    close_old_connections listening, and close the test's database connection.)"""
     if getattr(response, "streaming", False):
-        b"".join(response.streaming_content)
-    response.close()
+        return b"".join(response.streaming_content)
+    return response.content
 
 
-def run_cell(world, row, kind, state):
+def run_cell(world, row, kind, state, clients):
+    """One request in a savepoint rolled back at once. Clients are logged in once per test (outside the
+    savepoint, so that the rollback keeps their session); logging out gets a client of its own."""
     case = world.cases[state or State.DRAFT]
+    user = world.user(kind, case)
+    if row.name == "logout":
+        client = client_as(user)
+    else:
+        key = (kind, user.pk if user else None)
+        if key not in clients:
+            clients[key] = client_as(user)
+        client = clients[key]
     with transaction.atomic():
-        client = client_as(world.user(kind, case))
         before = row.snapshot(world, case) if row.snapshot else None
         url = row.url(world, case)
         data = row.data(world, case) if row.data else {}
@@ -399,12 +460,12 @@ def test_every_route_has_a_row():
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
 def test_authorization_matrix(world, row):
     states = ALL_STATES if row.scope == "case" else (None,)
-    failures, cells = [], 0
+    failures, cells, clients = [], 0, {}
     for state in states:
         for kind in KINDS:
             expected = row.expect(kind, state)
             case = world.cases[state or State.DRAFT]
-            response, outcome, effect = run_cell(world, row, kind, state)
+            response, outcome, effect = run_cell(world, row, kind, state, clients)
             cells += 1
             problem = verdict(expected, response, outcome, effect, case)
             if problem:
@@ -495,11 +556,3 @@ def test_admin_index_by_kind(world):
         else:
             assert classify(response) == LOGIN, kind
     tally("authorization matrix cells (admin index)", cells)
-
-
-def test_the_table_names_every_kind_of_user():
-    assert set(KINDS) == {
-        ANON, APPLICANT, OTHER_APPLICANT, HR, OTHER_HR, IN_CLERK, OUT_CLERK, OUTSIDER_CLERK, IN_REVIEWER,
-        OUT_REVIEWER, ADMIN,
-    }  # fmt: skip
-    assert Decimal(str(TOTAL_AMOUNT)) == TOTAL_AMOUNT

@@ -39,7 +39,9 @@ class Command(BaseCommand):
                 continue
             if actual != item.sha256:
                 problems += 1
-                self.stderr.write(f"CHANGED  {label}: recorded {item.sha256}, file {actual}")
+                self.stderr.write(
+                    f"CHANGED  {label}: {item.file.name}: recorded {item.sha256}, file {actual}"
+                )
         self.stdout.write(f"{checked} files checked, {problems} problems")
         if problems:
             raise CommandError(f"{problems} stored files do not match their recorded SHA-256")
