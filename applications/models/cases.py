@@ -228,7 +228,24 @@ class AppendOnlyQuerySet(models.QuerySet):
     delete.alters_data = True
 
 
-class CaseEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """The audit trail's rows: added, never changed or removed, neither one by one nor in bulk."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied(f"{self._meta.verbose_name_plural} are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied(f"{self._meta.verbose_name_plural} are append-only.")
+
+
+class CaseEvent(AppendOnlyModel):
     """The audit trail of a case (append-only): who did what, when, from which state to which."""
 
     application = models.ForeignKey(
@@ -247,8 +264,6 @@ class CaseEvent(models.Model):
     to_state = models.CharField(_("to state"), max_length=30, blank=True)
     note = models.TextField(_("note"), blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "pk"]
         verbose_name = _("case event")
@@ -256,14 +271,6 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.application_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionDenied("Case events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionDenied("Case events are append-only.")
 
 
 class DocumentKind(models.TextChoices):
@@ -398,7 +405,7 @@ class ContributionYear(models.Model):
         return f"{self.application_id} {self.year}"
 
 
-class AccessRecord(models.Model):
+class AccessRecord(AppendOnlyModel):
     """Who looked at a case or downloaded its files, and when (append-only, like CaseEvent)."""
 
     class What(models.TextChoices):
@@ -421,8 +428,6 @@ class AccessRecord(models.Model):
     object_id = models.PositiveBigIntegerField(_("document or material id"), null=True, blank=True)
     at = models.DateTimeField(_("time"), default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("access record")
@@ -430,11 +435,3 @@ class AccessRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.what} {self.application_id} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionDenied("Access records are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionDenied("Access records are append-only.")
