@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: run test stack install debian-packages test-packages messages lint migrate-check setup-data bench clean
 
 run: install messages
+	mkdir -p var
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_reference_data
 	$(MANAGE) seed_demo
