@@ -13,7 +13,6 @@ Counts: tests call `tally(name, n)`; the numbers are printed at once (visible wi
 import datetime
 import hashlib
 import io
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from unittest import mock
@@ -22,7 +21,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -43,6 +42,7 @@ from applications.models import (
     State,
     TransferApplication,
 )
+from tests.workflow.helpers import require_services
 
 User = get_user_model()
 PASSWORD = "Demo-2026-portal"  # seed_demo's demo-only password
@@ -385,8 +385,5 @@ def client_as(user, *, language="en", **kwargs):
 
 
 def require_postgresql():
-    """PostgreSQL or nothing: fail under PORTAL_REQUIRE_SERVICES, else skip (SQLite has no row locks)."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("PORTAL_REQUIRE_SERVICES"):
-            pytest.fail("PORTAL_REQUIRE_SERVICES is set: needs PostgreSQL", pytrace=False)
-        pytest.skip("needs PostgreSQL")
+    """Row locks need PostgreSQL: the shared rule fails under PORTAL_REQUIRE_SERVICES, else skips."""
+    require_services()
