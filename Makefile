@@ -48,6 +48,7 @@ messages: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 migrate-check: $(STAMP)
 	$(MANAGE) makemigrations --check --dry-run

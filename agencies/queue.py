@@ -1,6 +1,6 @@
 """The agency's work queue (待办): the open cases that wait for this agency, by work item.
 
-A case waits for an agency when the workflow's HOLDER table names one of that agency's parties for the
+A case waits for an agency when the HOLDER declaration (applications/states.py) names one of that agency's parties for the
 case's state: the transfer-in agency holds new applications and the funds to match, the transfer-out
 agency holds contact letters to answer, amounts awaiting approval and information forms to send.
 
@@ -21,16 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Region, Scheme
 from applications import workflow
 from applications.identifiers import mask_document_number
-from applications.models import State, TransferApplication
-from applications.workflow import Party
+from applications.models import TransferApplication
+from applications.states import HOLDER, STEP_LABELS, Side, State
 
-IN, OUT = "in", "out"
-SIDE_OF_PARTY = {
-    Party.IN_CLERK: IN,
-    Party.IN_REVIEWER: IN,
-    Party.OUT_CLERK: OUT,
-    Party.OUT_REVIEWER: OUT,
-}
+IN, OUT = Side.IN, Side.OUT
 
 PER_PAGE_DEFAULT, PER_PAGE_MIN, PER_PAGE_MAX = 25, 10, 100
 DUE_SOON_WORKING_DAYS = 3
@@ -38,12 +32,17 @@ DUE_SOON_WORKING_DAYS = 3
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One kind of work a clerk or reviewer picks up, and the states of the cases it covers."""
+    """One kind of work a clerk or reviewer picks up, and the states of the cases it covers. The side
+    (transfer-in or transfer-out agency) is that of the party holding those states."""
 
     key: str
     label: str
-    side: str
     states: tuple[str, ...]
+
+    @property
+    def side(self) -> Side:
+        (side,) = {HOLDER[state].side for state in self.states}
+        return side
 
     def q(self, agency) -> Q:
         field = "transfer_in_agency" if self.side == IN else "transfer_out_agency"
@@ -53,14 +52,13 @@ class WorkItem:
 WORK_ITEMS = {
     item.key: item
     for item in [
-        WorkItem("review", _("New applications to review"), IN, (State.SUBMITTED,)),
-        WorkItem("letters", _("Contact letters to answer"), OUT, (State.CONTACT_LETTER_SENT,)),
-        WorkItem("approvals", _("Amounts awaiting approval"), OUT, (State.AMOUNTS_PENDING_APPROVAL,)),
-        WorkItem("forms", _("Information forms to send"), OUT, (State.FUNDS_TRANSFERRED,)),
+        WorkItem("review", _("New applications to review"), (State.SUBMITTED,)),
+        WorkItem("letters", _("Contact letters to answer"), (State.CONTACT_LETTER_SENT,)),
+        WorkItem("approvals", _("Amounts awaiting approval"), (State.AMOUNTS_PENDING_APPROVAL,)),
+        WorkItem("forms", _("Information forms to send"), (State.FUNDS_TRANSFERRED,)),
         WorkItem(
             "funds",
             _("Funds to match"),
-            IN,
             (State.INFORMATION_FORM_SENT, State.FUNDS_MISMATCH, State.FUNDS_MATCHED),
         ),
     ]
@@ -71,11 +69,11 @@ WORK_ITEMS = {
 # received awaits step 3, the fund transfer). The case page's progress bar shows the last step reached.
 OPEN_STEP = {
     state: max(t.step for t in workflow.transitions_from(state) if t.party == party)
-    for state, party in workflow.HOLDER.items()
-    if party in SIDE_OF_PARTY
+    for state, party in HOLDER.items()
+    if party.side is not None
 }
 
-STEP_NAMES = dict(workflow.STEP_LABELS)
+STEP_NAMES = dict(STEP_LABELS)
 
 # Document numbers as the identifiers module checks them: resident ID (and the old 15-digit one), the
 # Hong Kong/Macao and Taiwan permits, and the foreign permanent residence card. A search that looks like
@@ -138,7 +136,7 @@ class QueueFilterForm(forms.Form):
         coerce=int,
         empty_value=None,
         choices=[("", _("Any step"))]
-        + [(n, format_lazy("{}. {}", n, label)) for n, label in workflow.STEP_LABELS[1:]],
+        + [(n, format_lazy("{}. {}", n, label)) for n, label in STEP_LABELS[1:]],
     )
     scheme = forms.ChoiceField(
         label=_("Scheme"), required=False, choices=[("", _("Any scheme"))] + Scheme.choices

@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from agencies import calendar
 from agencies.models import Scheme
 from applications import workflow
-from applications.deadlines import WINDOW_OF_STATE, WINDOWS, working_days_for
-from applications.models import CaseEvent, State, TransferApplication
+from applications.deadlines import working_days_for
+from applications.models import CaseEvent, TransferApplication
 from applications.rules import deadlines
+from applications.states import WINDOW_OF_STATE, WINDOW_SIDE, WINDOWS, State
 
 MONTHS = 12
 
@@ -44,14 +45,6 @@ REFUSED_ACTIONS = tuple(a for a, t in workflow.TRANSITIONS.items() if t.target =
 FLAGGED_OVERDUE = "flagged_overdue"
 
 
-def _side_of_party(party):
-    if party in (workflow.Party.IN_CLERK, workflow.Party.IN_REVIEWER):
-        return "in"
-    if party in (workflow.Party.OUT_CLERK, workflow.Party.OUT_REVIEWER):
-        return "out"
-    return None
-
-
 # Derived from the workflow table, so that a new transition is counted without touching this module:
 # a window is opened by the transitions that start it, closed by every transition out of one of its
 # states that does not keep it, and answered by the agency whose party holds its states.
@@ -64,12 +57,9 @@ CLOSERS = {
     }
     for w in WINDOWS
 }
-RESPONSIBLE_SIDE = {
-    w: {_side_of_party(workflow.HOLDER[s]) for s, window in WINDOW_OF_STATE.items() if window == w}.pop()
-    for w in WINDOWS
-}
+RESPONSIBLE_SIDE = WINDOW_SIDE
 # A window the applicant closes (withdrawing) was not answered by the agency: neither on time nor late.
-AGENCY_ACTIONS = {a for a, t in workflow.TRANSITIONS.items() if _side_of_party(t.party)}
+AGENCY_ACTIONS = {a for a, t in workflow.TRANSITIONS.items() if t.party.side is not None}
 
 
 def month_starts(today: datetime.date, months: int = MONTHS) -> list[datetime.date]:
@@ -180,12 +170,12 @@ def on_time_rates(agency, today: datetime.date) -> list[OnTime]:
       does not keep it (e.g. `send_contact_letter`, `return_for_correction` or `refuse_by_transfer_in`
       close the contact-letter window; entering and approving the amounts keep the transfer-out window
       open until the information form is sent).
-    - The due date in force then is recomputed exactly as `services.advance` set it: the n-th working day
-      after the opening event's date (China time), n from the deadline policy of the scheme and of the
-      province of the agency that must act (`applications.deadlines.working_days_for`), working days from
-      `agencies.calendar` with its corrections. The events do not store the due date, so a policy changed
-      since then is applied retroactively; but a step that the overdue sweeper flagged (a
-      `flagged_overdue` event while the window was open) counts as late whatever the recomputation says.
+    - The due date in force is the one the opening event recorded (its `data["due_date"]`, written by
+      applications/audit.py when services.advance set it), so a deadline policy changed since does not
+      judge old steps. Events recorded before events carried data are judged by recomputing the due date
+      as services.advance set it (the n-th working day after the opening event's date, China time, n from
+      today's deadline policy). A step that the overdue sweeper flagged (a `flagged_overdue` event while
+      the window was open) counts as late whatever the dates say.
     - The step is on time if the closing event's date (China time) is on or before that due date.
     - Only windows this agency must answer count (contact letter and continuation as transfer-in agency,
       the transfer-out window as transfer-out agency); a window closed by the applicant (withdrawal) is
@@ -204,14 +194,19 @@ def on_time_rates(agency, today: datetime.date) -> list[OnTime]:
         )
         .order_by("application_id", "at", "pk")
         .values_list(
-            "application_id", "action", "at", "application__scheme", "application__transfer_in_agency_id"
+            "application_id",
+            "action",
+            "at",
+            "application__scheme",
+            "application__transfer_in_agency_id",
+            "data",
         )
     )
 
     # Pair each window's opening with its closing, per case.
-    steps = []  # (window, scheme, opened date, closed date, flagged)
+    steps = []  # (window, scheme, opened date, closed date, flagged, recorded due date or None)
     current = {}
-    for case_id, action, at, scheme, in_agency_id in events:
+    for case_id, action, at, scheme, in_agency_id, data in events:
         side = "in" if in_agency_id == agency.pk else "out"
         state = current.get(case_id)
         if action == FLAGGED_OVERDUE:
@@ -221,22 +216,31 @@ def on_time_rates(agency, today: datetime.date) -> list[OnTime]:
         if state and action in CLOSERS[state["window"]]:
             window = state["window"]
             if at >= start and action in AGENCY_ACTIONS and RESPONSIBLE_SIDE[window] == side:
-                steps.append((window, scheme, state["opened"], timezone.localdate(at), state["flagged"]))
+                steps.append(
+                    (window, scheme, state["opened"], timezone.localdate(at), state["flagged"], state["due"])
+                )
             current.pop(case_id)
         for window, actions in OPENERS.items():
             if action in actions:
-                current[case_id] = {"window": window, "opened": timezone.localdate(at), "flagged": False}
+                due = (data or {}).get("due_date")
+                current[case_id] = {
+                    "window": window,
+                    "opened": timezone.localdate(at),
+                    "flagged": False,
+                    "due": datetime.date.fromisoformat(due) if due else None,
+                }
 
     results = {}
 
     def row(window, scheme):
         return results.setdefault((window, scheme), OnTime(window, scheme))
 
-    if steps:
-        earliest = min(opened for _w, _s, opened, _c, _f in steps)
-        latest = max(opened for _w, _s, opened, _c, _f in steps)
-        days = {}
-        for window, scheme, *_rest in steps:
+    unrecorded = [step for step in steps if step[5] is None]
+    days, corrected = {}, None
+    if unrecorded:
+        earliest = min(opened for _w, _s, opened, *_rest in unrecorded)
+        latest = max(opened for _w, _s, opened, *_rest in unrecorded)
+        for window, scheme, *_rest in unrecorded:
             if (window, scheme) not in days:
                 # The agency that must act in the window is this agency: its province's policy applies.
                 as_case = SimpleNamespace(
@@ -246,12 +250,12 @@ def on_time_rates(agency, today: datetime.date) -> list[OnTime]:
         corrected = calendar.corrections(
             earliest, latest + datetime.timedelta(days=3 * max(days.values()) + 30)
         )
-        for window, scheme, opened, closed, flagged in steps:
-            due = due_after(opened, days[window, scheme], corrected)
-            if closed <= due and not flagged:
-                row(window, scheme).on_time += 1
-            else:
-                row(window, scheme).late += 1
+    for window, scheme, opened, closed, flagged, recorded_due in steps:
+        due = recorded_due or due_after(opened, days[window, scheme], corrected)
+        if closed <= due and not flagged:
+            row(window, scheme).on_time += 1
+        else:
+            row(window, scheme).late += 1
 
     in_states = {w: [s for s, window in WINDOW_OF_STATE.items() if window == w] for w in WINDOWS}
     responsible = Q()

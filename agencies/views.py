@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from agencies import queue, stats, svg
 from agencies.calendar import add_working_days
 from agencies.models import AgencyStaff
-from applications.models import AccessRecord, CaseEvent, InsuredPerson, TransferApplication
+from applications import audit
+from applications.models import CaseEvent, InsuredPerson, TransferApplication
 
 
 def agency_for(request, agency_id, role=None):
@@ -142,7 +143,7 @@ def queue_csv(request, agency_id):
     agency, roles = agency_for(request, agency_id)
     form, filters, today, soon_limit, provinces = _queue_filters(request, agency)
     cases = queue.ordered(queue.filtered(agency, filters, today, soon_limit), today)
-    AccessRecord.objects.create(user=request.user, application=None, what=AccessRecord.What.EXPORTED)
+    audit.export_made(request.user, agency=agency, filters=filters)
     header = [
         _("Case reference"),
         _("Scheme"),

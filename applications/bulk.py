@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from agencies.models import Agency, Region, Scheme
-from applications import services, workflow
+from applications import services
 from applications.models import Employer, FilingBatch, TransferApplication
+from applications.states import CLOSED_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +267,7 @@ def open_cases(person_ids):
     found = {}
     for case in (
         TransferApplication.objects.filter(person_id__in=person_ids)
-        .exclude(state__in=workflow.TERMINAL)
+        .exclude(state__in=CLOSED_STATES)
         .only("person_id", "scheme", "reference", "state", "filed_for_employer_id")
     ):
         found.setdefault((case.person_id, case.scheme), case)

@@ -3,8 +3,10 @@ defaults of the regulation (applications/rules/deadlines.py)."""
 
 from django.db.models import Q
 
+from agencies.calendar import add_working_days
 from agencies.models import DeadlinePolicy
 from applications.rules import deadlines
+from applications.states import WINDOW_OF_STATE, WINDOWS, State
 
 FIELD_OF_WINDOW = {
     deadlines.CONTACT_LETTER: "contact_letter_days",
@@ -30,23 +32,9 @@ def working_days_for(case, window) -> int:
     return deadlines.working_days_for(case.scheme, window)
 
 
-WINDOW_OF_STATE = {
-    "submitted": deadlines.CONTACT_LETTER,
-    "contact_letter_sent": deadlines.TRANSFER_OUT,
-    "amounts_pending_approval": deadlines.TRANSFER_OUT,
-    "funds_transferred": deadlines.TRANSFER_OUT,
-    "information_form_sent": deadlines.CONTINUATION,
-    "funds_mismatch": deadlines.CONTINUATION,
-    "funds_matched": deadlines.CONTINUATION,
-}
-WINDOWS = (deadlines.CONTACT_LETTER, deadlines.TRANSFER_OUT, deadlines.CONTINUATION)
-
-
 def predicted_completion(case, today):
     """The latest date the case completes if every remaining step takes its full deadline."""
-    from agencies.calendar import add_working_days
-
-    if case.state in ("draft", "returned"):
+    if case.state in (State.DRAFT, State.RETURNED):
         return add_working_days(today, sum(working_days_for(case, w) for w in WINDOWS))
     window = WINDOW_OF_STATE.get(case.state)
     if window is None or case.due_date is None:

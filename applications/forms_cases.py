@@ -9,9 +9,9 @@ from applications.contributions import COLUMNS as CSV_COLUMNS
 from applications.contributions import computed_amounts
 from applications.eligibility import DECLARATION_FIELDS
 from applications.forms import RegionChoiceField
+from applications.guards import amount_fields
 from applications.models import MaterialKind
 from applications.uploads import check_upload
-from applications.workflow import amount_fields
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidFormat
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK_CHARS = "10X98765432"
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 @dataclass(frozen=True)
@@ -124,30 +125,37 @@ def check_foreign_permanent_residence(number: str) -> None:
 
 
 def check_uscc(code: str) -> None:
-    """Check an 18-character unified social credit code (统一社会信用代码)."""
+    """Check an 18-character unified social credit code (统一社会信用代码, GB 32100-2015) with
+    python-stdnum's cn.uscc; the messages say which part is wrong."""
     if len(code) != 18:
         raise ValidationError(
             _("A unified social credit code has 18 characters; this one has %(count)d."),
             code="length",
             params={"count": len(code)},
         )
-    bad = [char for char in code if char not in USCC_ALPHABET]
-    if bad:
+    try:
+        uscc.validate(code)
+    except InvalidFormat:
+        bad = [char for char in code if char not in USCC_ALPHABET]
+        if bad:
+            raise ValidationError(
+                _("The character %(char)s cannot appear in a unified social credit code."),
+                code="format",
+                params={"char": bad[0]},
+            ) from None
         raise ValidationError(
-            _("The character %(char)s cannot appear in a unified social credit code."),
+            _(
+                "The first 8 characters of a unified social credit code (authority, type and region) are digits."
+            ),
             code="format",
-            params={"char": bad[0]},
-        )
-    total = sum(
-        USCC_ALPHABET.index(char) * weight for char, weight in zip(code[:17], USCC_WEIGHTS, strict=True)
-    )
-    if USCC_ALPHABET[(31 - total % 31) % 31] != code[17]:
+        ) from None
+    except InvalidChecksum:
         raise ValidationError(
             _(
                 "The check character of this unified social credit code is wrong; please check every character."
             ),
             code="checksum",
-        )
+        ) from None
 
 
 def mask_document_number(number: str) -> str:

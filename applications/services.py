@@ -6,23 +6,25 @@ commit, queues the document the transition produces. `create_drafts` opens cases
 "created" event) and `retry_document` re-queues a failed rendering.
 """
 
+import hashlib
+
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.calendar import add_working_days
-from agencies.models import AgencyStaff, Scheme
-from applications import notifications, workflow
+from agencies.models import Scheme
+from applications import audit, workflow
+from applications.contributions import overlaps
 from applications.deadlines import working_days_for
-from applications.models import (
-    CaseEvent,
-    ContributionYear,
-    EmployerStaff,
-    OfficialDocument,
-    State,
-    TransferApplication,
-)
-from applications.workflow import Party, TransitionRefused
+from applications.documents.tasks import render_document
+from applications.guards import TransitionRefused
+from applications.models import ContributionYear, Material, OfficialDocument, TransferApplication
+from applications.models.cases import writing_state
+from applications.notify import emails, notifications
+from applications.parties import agency_on, parties_of
+from applications.states import CLOSED_STATES, Party, State
 
 
 class WorkflowError(Exception):
@@ -43,54 +45,15 @@ class ActionRefused(WorkflowError):
     """A guard of the transition said no."""
 
 
-def parties_of(user, case) -> set[Party]:
-    """The parties a user is on a case: applicant (the person or HR of the filing employer), and clerk or
-    reviewer of the transfer-in or transfer-out agency."""
-    if not user.is_authenticated:
-        return set()
-    parties = set()
-    if case.person.user_id == user.pk or (
-        case.filed_for_employer_id
-        and EmployerStaff.objects.filter(user=user, employer_id=case.filed_for_employer_id).exists()
-    ):
-        parties.add(Party.APPLICANT)
-    staff = AgencyStaff.objects.filter(
-        user=user, agency_id__in=[case.transfer_in_agency_id, case.transfer_out_agency_id]
-    ).values_list("agency_id", "role")
-    for agency_id, role in staff:
-        if agency_id == case.transfer_in_agency_id:
-            parties.add(Party.IN_CLERK if role == AgencyStaff.Role.CLERK else Party.IN_REVIEWER)
-        if agency_id == case.transfer_out_agency_id:
-            parties.add(Party.OUT_CLERK if role == AgencyStaff.Role.CLERK else Party.OUT_REVIEWER)
-    return parties
-
-
-def available_transitions(user, case) -> list[workflow.Transition]:
-    parties = parties_of(user, case)
-    return [t for t in workflow.transitions_from(case.state) if t.party in parties]
-
-
-def _event(case, user, action, from_state, note=""):
-    return CaseEvent.objects.create(
-        application=case, actor=user, action=action, from_state=from_state, to_state=case.state, note=note
-    )
-
-
 def _queue_document(case, kind, issuer):
     """Create the next version of a document and dispatch its rendering once the transaction commits."""
-    from applications.tasks import render_document
-
     latest = case.documents.filter(kind=kind).order_by("-version").values_list("version", flat=True).first()
-    agency = case.transfer_in_agency if issuer == workflow.IN else case.transfer_out_agency
     document = OfficialDocument.objects.create(
-        application=case, kind=kind, version=(latest or 0) + 1, issuing_agency=agency
+        application=case, kind=kind, version=(latest or 0) + 1, issuing_agency=agency_on(case, issuer)
     )
     # robust: the case has already changed; if the broker is down, the sweeper queues the document later.
     transaction.on_commit(lambda: render_document.delay(document.pk), robust=True)
     return document
-
-
-CLOSED_STATES = (State.COMPLETED, State.REFUSED, State.WITHDRAWN)
 
 
 @transaction.atomic
@@ -128,7 +91,7 @@ def create_drafts(
         )
         case.save()
         filing_reference = case.filing_reference
-        _event(case, filed_by, "created", "")
+        audit.case_created(case, filed_by)
         cases.append(case)
     return cases
 
@@ -165,23 +128,32 @@ def advance(case, action, user, *, expected_state=None, note="", **data):
         now = timezone.now()
         if transition.timestamp:
             setattr(locked, transition.timestamp, now)
+        days = None
         if transition.window == workflow.CLOSE:
             locked.due_date = None
         elif transition.window != workflow.KEEP:
             days = working_days_for(locked, transition.window)
             locked.due_date = add_working_days(timezone.localdate(now), days)
-        locked.save()
-        _event(locked, user, action, from_state, note or str(data.get("reason") or ""))
+        with writing_state(locked):
+            locked.save()
+        document = None
         if transition.document:
-            _queue_document(locked, transition.document, transition.issuer)
+            document = _queue_document(locked, transition.document, transition.issuer)
+        audit.transition_taken(
+            locked,
+            user,
+            action,
+            from_state,
+            note=note or str(data.get("reason") or ""),
+            working_days=days,
+            document=document,
+        )
         notifications.record(locked, action, user)
     return locked
 
 
 def retry_document(document, user):
     """Queue a failed document again (the case's state does not change; the retry is audited)."""
-    from applications.tasks import render_document
-
     with transaction.atomic():
         locked = OfficialDocument.objects.select_for_update().get(pk=document.pk)
         if locked.status != OfficialDocument.Status.FAILED:
@@ -190,38 +162,14 @@ def retry_document(document, user):
         locked.error = ""
         locked.queued_at = timezone.now()
         locked.save(update_fields=["status", "error", "queued_at"])
-        case = locked.application
-        CaseEvent.objects.create(
-            application=case,
-            actor=user,
-            action="retry_document",
-            from_state=case.state,
-            to_state=case.state,
-            note=locked.get_kind_display(),
-        )
+        audit.document_requeued(locked, user)
         transaction.on_commit(lambda: render_document.delay(locked.pk), robust=True)
     return locked
-
-
-__all__ = [
-    "ActionRefused",
-    "CaseMovedOn",
-    "NotPermitted",
-    "State",
-    "WorkflowError",
-    "advance",
-    "available_transitions",
-    "create_drafts",
-    "parties_of",
-    "retry_document",
-]
 
 
 def save_contribution_table(case, user, rows):
     """Replace the yearly contribution table (transfer-out clerk, before the amounts are entered). `rows` are
     clean dicts from contributions.validate_rows; all are saved or none."""
-    from applications.contributions import overlaps
-
     with transaction.atomic():
         locked = TransferApplication.objects.select_for_update(of=("self",)).get(pk=case.pk)
         if Party.OUT_CLERK not in parties_of(user, locked):
@@ -231,25 +179,13 @@ def save_contribution_table(case, user, rows):
         locked.contribution_years.all().delete()
         ContributionYear.objects.bulk_create([ContributionYear(application=locked, **row) for row in rows])
         flagged = overlaps(locked)
-        note = f"{len(rows)} rows"
-        if flagged:
-            # Transfer first, clear afterwards (先转后清): overlaps are recorded, not blocking.
-            note += "; overlapping months: " + ", ".join(f"{y}-{m:02d} {a}/{b}" for y, m, a, b in flagged)
-        CaseEvent.objects.create(
-            application=locked,
-            actor=user,
-            action="contribution_table_saved",
-            from_state=locked.state,
-            to_state=locked.state,
-            note=note,
-        )
+        # Transfer first, clear afterwards (先转后清): overlaps are recorded, not blocking.
+        audit.contribution_table_saved(locked, user, len(rows), flagged)
     return flagged
 
 
 def notify_overdue(case, today):
     """Flag a case whose step is overdue, once per due date, and e-mail the staff of the agency holding it."""
-    from applications.notifications import email_overdue
-
     with transaction.atomic():
         locked = (
             TransferApplication.objects.select_for_update(of=("self",))
@@ -264,15 +200,8 @@ def notify_overdue(case, today):
             return False
         locked.overdue_notified_on = locked.due_date
         locked.save(update_fields=["overdue_notified_on"])
-        CaseEvent.objects.create(
-            application=locked,
-            actor=None,
-            action="flagged_overdue",
-            from_state=locked.state,
-            to_state=locked.state,
-            note=f"due {locked.due_date:%Y-%m-%d}",
-        )
-        transaction.on_commit(lambda: email_overdue(locked), robust=True)
+        audit.flagged_overdue(locked)
+        transaction.on_commit(lambda: emails.email_overdue(locked), robust=True)
     return True
 
 
@@ -281,12 +210,6 @@ MATERIAL_STATES = (State.DRAFT, State.RETURNED)
 
 def add_material(case, user, kind, content, content_type, filename):
     """Attach an uploaded file (already checked by applications.uploads) while the applicant may change the case."""
-    import hashlib
-
-    from django.core.files.base import ContentFile
-
-    from applications.models import Material
-
     with transaction.atomic():
         locked = TransferApplication.objects.select_for_update(of=("self",)).get(pk=case.pk)
         if Party.APPLICANT not in parties_of(user, locked):
@@ -304,8 +227,5 @@ def add_material(case, user, kind, content, content_type, filename):
             f"{locked.reference}-{kind}-{digest[:12]}.{extension}", ContentFile(content), save=False
         )
         material.save()
-        CaseEvent.objects.create(
-            application=locked, actor=user, action="material_added", from_state=locked.state,
-            to_state=locked.state, note=f"{material.get_kind_display()} ({filename[:80]})",
-        )  # fmt: skip
+        audit.material_added(locked, user, material, filename)
     return material

@@ -1,118 +1,18 @@
-"""Celery tasks: rendering official documents, and the sweeper that recovers lost renderings.
-
-Tasks take primary keys and are idempotent: the document row is locked, and a document that is
-already ready is left alone, so a task delivered twice (at-least-once delivery) does no harm.
-"""
-
-import hashlib
-import logging
-from datetime import timedelta
+"""The periodic task of the case logic: flagging overdue cases (the beat schedule runs it hourly)."""
 
 from celery import shared_task
-from celery.signals import worker_process_init
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from applications.models import OfficialDocument
-
-logger = logging.getLogger(__name__)
-
-# Only these are worth retrying: the database or the broker was briefly unreachable.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError)
+from applications import services
+from applications.models import TransferApplication
 
 
-@worker_process_init.connect
-def prepare_renderer(**kwargs):
-    """Each worker process: refuse to start without HarfBuzz-Subset (a page would take ~9 s), and build
-    the one FontConfiguration the process reuses."""
-    from applications.documents import renderer
-
-    renderer.require_harfbuzz_subset()
-    renderer.font_configuration()
-
-
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    max_retries=5,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-)
-def render_document(self, document_id):
-    from applications.documents import render_official_document
-
-    with transaction.atomic():
-        document = (
-            # Lock the document row only: without `of`, PostgreSQL also locks the joined case and agency
-            # rows, so a clerk's action on the case and every other rendering for the same agency would
-            # wait for this one.
-            OfficialDocument.objects.select_for_update(of=("self",))
-            .select_related("application", "issuing_agency")
-            .get(pk=document_id)
-        )
-        if document.status == OfficialDocument.Status.READY:
-            return "already ready"
-        document.attempts += 1
-        document.task_id = self.request.id or ""
-        try:
-            pdf = render_official_document(document)
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as error:  # a template or data problem: retrying would fail the same way
-            logger.exception("rendering document %s failed", document_id)
-            document.status = OfficialDocument.Status.FAILED
-            document.error = f"{type(error).__name__}: {error}"[:2000]
-            document.save(update_fields=["status", "error", "attempts", "task_id"])
-            return "failed"
-        name = f"{document.application.reference}-{document.kind}-v{document.version}.pdf"
-        document.file.save(name, ContentFile(pdf), save=False)
-        document.sha256 = hashlib.sha256(pdf).hexdigest()
-        document.status = OfficialDocument.Status.READY
-        document.rendered_at = timezone.now()
-        document.error = ""
-        document.save()
-    return "ready"
-
-
-@shared_task
-def sweep_stuck_documents():
-    """Queue again every document left pending without a task (lost message, dead worker, broker restart)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.DOCUMENT_STUCK_AFTER_SECONDS)
-    stuck = list(
-        OfficialDocument.objects.filter(
-            status=OfficialDocument.Status.PENDING, queued_at__lt=cutoff
-        ).values_list("pk", flat=True)[:500]
-    )
-    for document_id in stuck:
-        OfficialDocument.objects.filter(pk=document_id, status=OfficialDocument.Status.PENDING).update(
-            queued_at=timezone.now()
-        )
-        render_document.delay(document_id)
-    return len(stuck)
-
-
-@shared_task
+@shared_task(name="applications.tasks.flag_overdue_cases")
 def flag_overdue_cases():
-    """Daily: flag every open case past its due date and e-mail the agency holding it (once per due date)."""
-    from django.db.models import F, Q
-
-    from applications import services
-    from applications.models import TransferApplication
-
+    """Flag every open case past its due date and e-mail the agency holding it (once per due date)."""
     today = timezone.localdate()
     overdue = TransferApplication.objects.filter(due_date__lt=today).filter(
         Q(overdue_notified_on__isnull=True) | ~Q(overdue_notified_on=F("due_date"))
     )
     return sum(services.notify_overdue(case, today) for case in overdue.iterator())
-
-
-@shared_task(
-    autoretry_for=(*TRANSIENT_ERRORS, OSError), max_retries=5, retry_backoff=5, retry_backoff_max=120
-)
-def send_notification_emails(notification_ids):
-    from applications.notifications import email_notifications
-
-    return email_notifications(notification_ids)

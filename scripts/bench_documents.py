@@ -98,7 +98,7 @@ def timed(function, *args):
 
 def worker_prepare(database_name):
     setup_django(database_name)
-    from applications.tasks import prepare_renderer
+    from applications.documents.tasks import prepare_renderer
 
     prepare_renderer()
 
@@ -107,7 +107,7 @@ def memory_worker(database_name, document_ids, warmup_ids, results):
     worker_prepare(database_name)
     from django.db import connection
 
-    from applications.tasks import render_document
+    from applications.documents.tasks import render_document
 
     rss_start, _ = memory_mib()
     for pk in warmup_ids:
@@ -139,7 +139,7 @@ def throughput_worker(database_name, document_ids, warmup_ids, barrier, results)
     worker_prepare(database_name)
     from django.db import connection
 
-    from applications.tasks import render_document
+    from applications.documents.tasks import render_document
 
     for pk in warmup_ids:
         render_document.run(pk)

@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "transfer_portal.settings")
 app = Celery("transfer_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The rooms of the applications app keep their own tasks modules.
+app.autodiscover_tasks(["applications.documents", "applications.notify"])

@@ -226,7 +226,9 @@ def explanation_context(document, case):
     current = (mode == "return" and case.state == State.RETURNED) or (
         mode == "refusal" and case.state == State.REFUSED
     )
-    reason = case.reason if current and case.reason else (event.note if event else case.reason)
+    # The reason as given at the time (recorded in the event), not a later one written over it.
+    given = (event.data.get("reason") or event.note) if event else ""
+    reason = case.reason if current and case.reason else (given or case.reason)
     legal_basis = case.legal_basis if current else ""
     return {
         "mode": mode,

@@ -1,17 +1,21 @@
 """The case: a transfer application, its append-only event trail, its documents and materials."""
 
 import secrets
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
-from django.db import models
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Scheme
+from applications.states import CLOSED_STATES, State
 
 
 class PrivateStorage(FileSystemStorage):
@@ -38,19 +42,64 @@ def private_storage():
     return PrivateStorage()
 
 
-class State(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted, awaiting the transfer-in agency")
-    RETURNED = "returned", _("Returned for correction")
-    CONTACT_LETTER_SENT = "contact_letter_sent", _("Contact letter sent, awaiting the transfer-out agency")
-    AMOUNTS_PENDING_APPROVAL = "amounts_pending_approval", _("Amounts entered, awaiting approval")
-    FUNDS_TRANSFERRED = "funds_transferred", _("Funds transferred, information form to follow")
-    INFORMATION_FORM_SENT = "information_form_sent", _("Information form sent, awaiting continuation")
-    FUNDS_MISMATCH = "funds_mismatch", _("Amount received does not match the information form")
-    FUNDS_MATCHED = "funds_matched", _("Funds matched, awaiting continuation")
-    COMPLETED = "completed", _("Completed")
-    REFUSED = "refused", _("Refused")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+class StateWriteRefused(PermissionDenied):
+    """A case's state was written outside the workflow service."""
+
+
+# The case whose state the workflow service is writing now (None: no state may change). The database
+# holds the same rule in a trigger (migration 0012): see `writing_state`.
+_state_writer: ContextVar[int | None] = ContextVar("case_state_writer", default=None)
+STATE_WRITER_SETTING = "portal.case_state_writer"
+STATE_REFUSAL = _("A case is created as a draft and its state changes only through the workflow service.")
+
+
+@contextmanager
+def writing_state(case):
+    """Let this one case's state be saved, for the duration of the block: used by services.advance alone.
+
+    Two layers say the same: the model's save and queryset refuse a changed state unless this block is
+    open for the case, and on PostgreSQL a trigger refuses an UPDATE of the column (raw SQL included)
+    unless the transaction-local setting names the case."""
+    token = _state_writer.set(case.pk)
+    postgres = connection.vendor == "postgresql"
+    try:
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, %s, true)", [STATE_WRITER_SETTING, str(case.pk)])
+        yield
+        # Closed again at once (not only at commit), so nothing later in the same transaction may move a
+        # case. After a failed save the transaction is rolled back, which clears the setting too.
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, '', true)", [STATE_WRITER_SETTING])
+    finally:
+        _state_writer.reset(token)
+
+
+class CaseQuerySet(models.QuerySet):
+    """No state written in bulk: only services.advance moves a case, one at a time."""
+
+    def update(self, **kwargs):
+        if "state" in kwargs:
+            raise StateWriteRefused(STATE_REFUSAL)
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if "state" in fields:
+            raise StateWriteRefused(STATE_REFUSAL)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    bulk_update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if any(obj.state != State.DRAFT for obj in objs):
+            raise StateWriteRefused(STATE_REFUSAL)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    bulk_create.alters_data = True
 
 
 def new_reference(prefix: str) -> str:
@@ -166,6 +215,8 @@ class TransferApplication(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("transfer application")
@@ -190,7 +241,7 @@ class TransferApplication(models.Model):
             # One open case per person and scheme: a second filing while one is under way is refused.
             models.UniqueConstraint(
                 fields=["person", "scheme"],
-                condition=~Q(state__in=["completed", "refused", "withdrawn"]),
+                condition=~Q(state__in=[state.value for state in CLOSED_STATES]),
                 name="one_open_case_per_person_and_scheme",
                 violation_error_message=_("This person already has an open transfer of this scheme."),
             ),
@@ -206,11 +257,33 @@ class TransferApplication(models.Model):
         return self.reference
 
     def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if self._state.adding:
+            if self.state != State.DRAFT:
+                raise StateWriteRefused(STATE_REFUSAL)
+        elif (update_fields is None or "state" in update_fields) and self.state != getattr(
+            self, "_saved_state", self.state
+        ):
+            if _state_writer.get() != self.pk:
+                raise StateWriteRefused(STATE_REFUSAL)
         if not self.reference:
             self.reference = new_reference("YL" if self.scheme == Scheme.PENSION else "YB")
         if not self.filing_reference:
             self.filing_reference = new_reference("SQ")
         super().save(*args, **kwargs)
+        self._saved_state = self.state
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        case = super().from_db(db, field_names, values)
+        if "state" in field_names:
+            case._saved_state = case.state
+        return case
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None or "state" in fields:
+            self._saved_state = self.state
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -263,6 +336,8 @@ class CaseEvent(AppendOnlyModel):
     from_state = models.CharField(_("from state"), max_length=30, blank=True)
     to_state = models.CharField(_("to state"), max_length=30, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # What happened, as data (applications/audit.py): due date in force, amounts, document, rows.
+    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -427,6 +502,7 @@ class AccessRecord(AppendOnlyModel):
     what = models.CharField(_("what"), max_length=30, choices=What.choices)
     object_id = models.PositiveBigIntegerField(_("document or material id"), null=True, blank=True)
     at = models.DateTimeField(_("time"), default=timezone.now)
+    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from applications import services, workflow
+from applications import audit, services, workflow
 from applications.checklist import checklist
 from applications.contributions import COLUMNS as CONTRIBUTION_COLUMNS
 from applications.contributions import computed_amounts, overlaps, read_csv, validate_rows
@@ -25,7 +25,6 @@ from applications.forms_cases import (
     action_form,
 )
 from applications.models import (
-    AccessRecord,
     Employer,
     InsuredPerson,
     Material,
@@ -33,7 +32,9 @@ from applications.models import (
     State,
     TransferApplication,
 )
+from applications.parties import holder_of, parties_of
 from applications.rules.benefit_place import benefit_place
+from applications.states import STEP_LABELS, STEP_OF_STATE, Party
 
 CASE_RELATED = (
     "person__user", "person__hukou_region", "transfer_in_agency__region", "transfer_out_agency__region",
@@ -43,7 +44,7 @@ CASE_RELATED = (
 
 def case_for(request, reference):
     case = get_object_or_404(TransferApplication.objects.select_related(*CASE_RELATED), reference=reference)
-    parties = services.parties_of(request.user, case)
+    parties = parties_of(request.user, case)
     if not parties:
         raise Http404
     return case, parties
@@ -101,21 +102,21 @@ def contribution_summary(case):
 @login_required
 def case_detail(request, reference):
     case, parties = case_for(request, reference)
-    AccessRecord.objects.create(user=request.user, application=case, what=AccessRecord.What.VIEWED_CASE)
-    transitions = [t for t in workflow.transitions_from(case.state) if t.party in parties]
+    audit.case_viewed(request.user, case)
+    transitions = workflow.available_to(parties, case.state)
     events = case.events.select_related("actor")
     materials = list(case.materials.all())
     context = {
         "case": case,
-        "holder": workflow.holder_of(case),
-        "step": workflow.STEP_OF_STATE.get(case.state, 0),
-        "steps": workflow.STEP_LABELS,
+        "holder": holder_of(case),
+        "step": STEP_OF_STATE.get(case.state, 0),
+        "steps": STEP_LABELS,
         "actions": [(t, action_form(t, case)) for t in transitions],
         "events": [(event, workflow.ACTION_LABELS.get(event.action, event.action)) for event in events],
         "documents": case.documents.select_related("issuing_agency"),
         "eligibility": explain(assess_case(case)),
         "contributions": contribution_summary(case),
-        "can_edit_table": workflow.Party.OUT_CLERK in parties and case.state == State.CONTACT_LETTER_SENT,
+        "can_edit_table": Party.OUT_CLERK in parties and case.state == State.CONTACT_LETTER_SENT,
         "predicted_completion": predicted_completion(case, timezone.localdate()),
         "siblings": TransferApplication.objects.filter(filing_reference=case.filing_reference).exclude(
             pk=case.pk
@@ -172,11 +173,11 @@ def _submitted_rows(request):
 def contribution_table(request, reference):
     """The transfer-out clerk types the yearly table or imports it from CSV; all rows are saved or none."""
     case, parties = case_for(request, reference)
-    if workflow.Party.OUT_CLERK not in parties:
+    if Party.OUT_CLERK not in parties:
         raise Http404
     if request.method == "GET":
         # The page shows the case's wages and balances: a view of the case (a save is a CaseEvent).
-        AccessRecord.objects.create(user=request.user, application=case, what=AccessRecord.What.VIEWED_CASE)
+        audit.case_viewed(request.user, case)
     upload = ContributionTableUploadForm(prefix="csv")
     current = [{c: getattr(year, c) for c in CONTRIBUTION_COLUMNS} for year in case.contribution_years.all()]
     formset = ContributionRowFormSet(prefix="rows", initial=current)
@@ -230,10 +231,7 @@ def download_document(request, document_id):
     document = _document_for(request, document_id)
     if document.status != OfficialDocument.Status.READY:
         raise Http404
-    AccessRecord.objects.create(
-        user=request.user, application=document.application, what=AccessRecord.What.DOWNLOADED_DOCUMENT,
-        object_id=document.pk,
-    )  # fmt: skip
+    audit.document_downloaded(request.user, document)
     filename = f"{document.application.reference}-{document.kind}-v{document.version}.pdf"
     return FileResponse(
         document.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
@@ -252,7 +250,7 @@ def retry_document(request, document_id):
 
 
 def can_add_materials(case, parties):
-    return workflow.Party.APPLICANT in parties and case.state in services.MATERIAL_STATES
+    return Party.APPLICANT in parties and case.state in services.MATERIAL_STATES
 
 
 @login_required
@@ -285,10 +283,7 @@ def view_material(request, material_id):
     """Materials are shown inline to the parties of the case, with the content type decided at upload."""
     material = get_object_or_404(Material.objects.select_related("application"), pk=material_id)
     case_for(request, material.application.reference)
-    AccessRecord.objects.create(
-        user=request.user, application=material.application, what=AccessRecord.What.VIEWED_MATERIAL,
-        object_id=material.pk,
-    )  # fmt: skip
+    audit.material_viewed(request.user, material)
     response = FileResponse(material.file.open("rb"), content_type=material.content_type)
     response["Content-Disposition"] = "inline"
     # Even a PDF viewer in the browser must not run anything from an uploaded file.

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from applications.models import Notification, UserProfile
-from applications.notifications import message
+from applications.notify.emails import message
 
 
 @login_required

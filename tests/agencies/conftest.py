@@ -26,8 +26,8 @@ _serial = itertools.count(1)
 def nothing_rendered_or_mailed():
     """The workflow queues PDFs and e-mails after commit; these tests look at pages only."""
     with (
-        mock.patch("applications.tasks.render_document.delay") as render,
-        mock.patch("applications.tasks.send_notification_emails.delay") as mail,
+        mock.patch("applications.documents.tasks.render_document.delay") as render,
+        mock.patch("applications.notify.tasks.send_notification_emails.delay") as mail,
     ):
         yield render, mail
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 from agencies.calendar import add_working_days
 from agencies.models import AgencyStaff
 from agencies.queue import OPEN_STEP, WORK_ITEMS
-from applications import workflow
 from applications.identifiers import mask_document_number
 from applications.models import State, TransferApplication
+from applications.states import HOLDER, Party
 from tests.agencies.conftest import PERSON_ID, login, make_case, new_person, user
 from tests.factories import AgencyStaffFactory, UserFactory, resident_id
 
@@ -53,11 +53,12 @@ def cases(world, today):
 
 
 def test_the_work_items_cover_exactly_the_states_an_agency_holds():
-    held = {s for s, party in workflow.HOLDER.items() if party != workflow.Party.APPLICANT}
+    held = {s for s, party in HOLDER.items() if party != Party.APPLICANT}
     covered = [s for item in WORK_ITEMS.values() for s in item.states]
     assert sorted(covered) == sorted(held)
     for item in WORK_ITEMS.values():
-        sides = {"in" if "transfer_in" in workflow.HOLDER[s] else "out" for s in item.states}
+        # Every state of a work item is held by a party of the same agency side.
+        sides = {"in" if "transfer_in" in HOLDER[s] else "out" for s in item.states}
         assert sides == {item.side}
 
 

@@ -275,7 +275,7 @@ def test_the_document_task_renders_and_stores_the_pdf(rendered, tmp_path, settin
     """The Celery task calls render_official_document; the stored file is the PDF it returned."""
     import hashlib
 
-    from applications.tasks import render_document
+    from applications.documents.tasks import render_document
 
     settings.PRIVATE_STORAGE_DIR = tmp_path
     document, _pdf = rendered[DocumentKind.CONTACT_LETTER]
@@ -292,7 +292,7 @@ def test_weasyprint_is_not_imported_with_the_documents_package():
     """Web processes import the package (through tasks) but never render: WeasyPrint costs ~0.5 s."""
     code = (
         "import django, sys; django.setup();"
-        "import applications.documents, applications.documents.renderer, applications.tasks;"
+        "import applications.documents, applications.documents.renderer, applications.documents.tasks;"
         "print('weasyprint' in sys.modules)"
     )
     result = subprocess.run(

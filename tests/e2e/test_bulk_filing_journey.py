@@ -7,7 +7,7 @@ from unittest import mock
 
 from playwright.sync_api import expect
 
-from applications import tasks
+from applications.documents import tasks as document_tasks
 from applications.models import (
     DocumentKind,
     Employer,
@@ -85,11 +85,11 @@ def test_bulk_filing_with_a_bad_row_then_the_fixed_file(portal):
     def poll(route):
         progress_polls.append(route.request.url)
         if release["now"] and queued:
-            tasks.render_document(queued.pop(0))
+            document_tasks.render_document(queued.pop(0))
         route.continue_()
 
     page.route(re.compile(r"/bulk/\d+/progress/"), poll)
-    with mock.patch.object(tasks.render_document, "delay", side_effect=queued.append):
+    with mock.patch.object(document_tasks.render_document, "delay", side_effect=queued.append):
         upload(hr, bulk_csv(GOOD_ROWS), "transfers-fixed.csv")
         batch = FilingBatch.objects.get(status=FilingBatch.Status.FILED)
         assert page.url.endswith(f"/employer/{employer.pk}/bulk/{batch.pk}/"), page.url

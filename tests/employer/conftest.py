@@ -25,8 +25,8 @@ def _demo(demo_world, db):
 def tasks():
     """The Celery tasks the workflow dispatches after commit, replaced by mocks."""
     with (
-        mock.patch("applications.tasks.render_document.delay") as render,
-        mock.patch("applications.tasks.send_notification_emails.delay") as emails,
+        mock.patch("applications.documents.tasks.render_document.delay") as render,
+        mock.patch("applications.notify.tasks.send_notification_emails.delay") as emails,
     ):
         yield mock.Mock(render=render, emails=emails)
 

@@ -16,7 +16,8 @@ import redis
 from celery import Celery
 from celery import current_app as current_celery_app
 
-from applications import services, tasks
+from applications import services
+from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument, State
 from tests.integration.conftest import Broker, Worker, forget_queue
 from tests.integration.test_worker_end_to_end import assert_stored_pdf, wait_until_rendered
@@ -104,7 +105,7 @@ def test_a_redis_restart_leaves_no_case_stuck(world, own_redis, own_broker, stor
 
         own_redis.start()  # back, empty
         settings.DOCUMENT_STUCK_AFTER_SECONDS = 0
-        assert tasks.sweep_stuck_documents() == 1
+        assert document_tasks.sweep_stuck_documents() == 1
         wait_until_rendered([document], worker)
         document.refresh_from_db()
         assert (document.status, document.attempts) == (OfficialDocument.Status.READY, 1)

@@ -17,10 +17,11 @@ import pytest
 from django.db import connection
 from pypdf import PdfReader
 
-from applications import services, tasks
+from applications import services
 from applications.contributions import computed_amounts, validate_rows
+from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument, State
-from applications.workflow import Party
+from applications.states import Party
 from tests.workflow.helpers import new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -237,7 +238,7 @@ def test_a_document_survives_workers_killed_while_rendering_it(world, workers, s
     assert second.status == OfficialDocument.Status.PENDING  # lost with the worker, until swept
 
     settings.DOCUMENT_STUCK_AFTER_SECONDS = 0
-    assert tasks.sweep_stuck_documents() == 1
+    assert document_tasks.sweep_stuck_documents() == 1
     wait_until_rendered([second], replacement)
 
     for document in (first, second):

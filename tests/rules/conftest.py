@@ -41,7 +41,7 @@ def demo_world(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def no_document_rendering():
     """Documents are not under test here: their rendering task is never dispatched."""
-    with mock.patch("applications.tasks.render_document.delay") as delay:
+    with mock.patch("applications.documents.tasks.render_document.delay") as delay:
         yield delay
 
 
@@ -70,7 +70,7 @@ def person(document_number=None, *, name=None):
 def like_zhang_wei(scheme):
     from applications.management.commands.seed_demo import demo_resident_id
     from applications.models import DocumentType
-    from applications.services import CLOSED_STATES
+    from applications.states import CLOSED_STATES
 
     zhang = person(ZHANG_WEI)
     if not zhang.applications.filter(scheme=scheme).exclude(state__in=CLOSED_STATES).exists():

@@ -10,8 +10,9 @@ from django.utils import translation
 
 from applications import services
 from applications.forms_cases import action_form
+from applications.guards import amount_fields
 from applications.models import CaseEvent, Notification, OfficialDocument
-from applications.workflow import TRANSITIONS, amount_fields
+from applications.workflow import TRANSITIONS
 from tests.rules.conftest import (
     clock_at,
     csv_bytes,

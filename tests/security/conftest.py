@@ -26,8 +26,9 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from agencies.models import Agency, AgencyStaff, Region
-from applications import services, tasks
+from applications import services
 from applications.bulk import BULK_DECLARATIONS
+from applications.documents import tasks as document_tasks
 from applications.management.commands.seed_demo import demo_resident_id, demo_uscc
 from applications.models import (
     DocumentKind,
@@ -42,6 +43,7 @@ from applications.models import (
     State,
     TransferApplication,
 )
+from applications.notify import tasks as notify_tasks
 from tests.workflow.helpers import require_services
 
 User = get_user_model()
@@ -368,8 +370,8 @@ def world(security_world_module, db, private_storage_dir, settings):
 def no_tasks():
     """The rendering and e-mail tasks are not under test here: their dispatch is recorded, not run."""
     with (
-        mock.patch.object(tasks.render_document, "delay") as render_delay,
-        mock.patch.object(tasks.send_notification_emails, "delay"),
+        mock.patch.object(document_tasks.render_document, "delay") as render_delay,
+        mock.patch.object(notify_tasks.send_notification_emails, "delay"),
     ):
         yield render_delay
 

@@ -19,7 +19,7 @@ from django.utils import translation
 
 from agencies.models import Agency, AgencyStaff, Region
 from agencies.reference import load_regions
-from applications import notifications, services
+from applications import services
 from applications.bulk import BULK_DECLARATIONS
 from applications.models import (
     CaseEvent,
@@ -30,6 +30,7 @@ from applications.models import (
     State,
     TransferApplication,
 )
+from applications.notify import notifications
 from tests.security.conftest import User, require_postgresql, tally
 
 pytestmark = pytest.mark.django_db(transaction=True)

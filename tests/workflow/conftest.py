@@ -13,7 +13,8 @@ from unittest import mock
 import pytest
 from django.db import transaction
 
-from applications import tasks
+from applications.documents import tasks as document_tasks
+from applications.notify import tasks as notify_tasks
 from tests.workflow.helpers import build_small_world, install_renderer
 
 
@@ -46,8 +47,8 @@ def delay():
     """render_document.delay (and the notification e-mails' delay) replaced by mocks: what is under test
     is when the services dispatch, not the broker."""
     with (
-        mock.patch.object(tasks.render_document, "delay") as render_delay,
-        mock.patch.object(tasks.send_notification_emails, "delay"),
+        mock.patch.object(document_tasks.render_document, "delay") as render_delay,
+        mock.patch.object(notify_tasks.send_notification_emails, "delay"),
     ):
         yield render_delay
 

@@ -28,7 +28,7 @@ from applications.models import (
     State,
     TransferApplication,
 )
-from applications.workflow import Party
+from applications.states import Party
 
 User = get_user_model()
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, override
 
 from applications import services
 from applications.models import AccessRecord, OfficialDocument, State, TransferApplication
-from applications.workflow import PARTY_LABELS, Party
+from applications.states import PARTY_LABELS, Party
 from tests.workflow.helpers import SPEC, login, minimal_pdf, new_case, put_in_state
 
 OPEN_STATES = [

@@ -12,8 +12,10 @@ from unittest import mock
 import pytest
 from django.db import connections
 
-from applications import notifications, services, tasks
+from applications import services
+from applications.documents import tasks as document_tasks
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
+from applications.notify import notifications
 from tests.workflow.helpers import build_small_world, new_case, require_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,8 +149,8 @@ def test_the_rendering_task_delivered_twice_at_once_renders_once(committed_world
 
     with mock.patch.object(module, "render_official_document", counted):
         outcomes = race(
-            lambda: tasks.render_document.apply(args=(document.pk,)).result,
-            lambda: tasks.render_document.apply(args=(document.pk,)).result,
+            lambda: document_tasks.render_document.apply(args=(document.pk,)).result,
+            lambda: document_tasks.render_document.apply(args=(document.pk,)).result,
         )
 
     assert sorted(value for _name, value in outcomes) == ["already ready", "ready"]
@@ -185,10 +187,10 @@ def test_rendering_a_document_does_not_hold_up_its_case_or_its_agency(committed_
 
     threads = []
     with mock.patch.object(module, "render_official_document", slow_for_the_first):
-        threads.append(in_thread(lambda: tasks.render_document.apply(args=(first.pk,))))
+        threads.append(in_thread(lambda: document_tasks.render_document.apply(args=(first.pk,))))
         try:
             assert rendering.wait(timeout=30)
-            threads.append(in_thread(lambda: tasks.render_document.apply(args=(other.pk,))))
+            threads.append(in_thread(lambda: document_tasks.render_document.apply(args=(other.pk,))))
             threads[-1].join(timeout=10)
             rendered_beside = not threads[-1].is_alive()
             threads.append(

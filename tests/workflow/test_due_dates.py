@@ -10,7 +10,7 @@ from agencies.calendar import add_working_days, is_working_day
 from agencies.models import CalendarDay, DeadlinePolicy, Region
 from applications import services
 from applications.models import State
-from applications.workflow import Party
+from applications.states import Party
 from tests.workflow.helpers import new_case, put_in_state
 
 D = datetime.date

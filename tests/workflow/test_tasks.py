@@ -9,8 +9,10 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from applications import services, tasks
+from applications import services
+from applications.documents import tasks as document_tasks
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
+from applications.notify import tasks as notify_tasks
 from applications.services import CaseMovedOn
 from tests.workflow.helpers import new_case, put_in_state
 from transfer_portal.celery import app as celery_app
@@ -47,13 +49,13 @@ def test_rendering_twice_leaves_one_ready_document_and_one_file(
     module, _is_real = renderer
     calls = counting(monkeypatch, module)
 
-    first = tasks.render_document.apply(args=(pending_document.pk,))
+    first = document_tasks.render_document.apply(args=(pending_document.pk,))
     document = OfficialDocument.objects.get(pk=pending_document.pk)
     assert first.result == "ready"
     assert document.status == OfficialDocument.Status.READY
     rendered_at, file_name = document.rendered_at, document.file.name
 
-    second = tasks.render_document.apply(args=(pending_document.pk,))
+    second = document_tasks.render_document.apply(args=(pending_document.pk,))
     assert second.result == "already ready"
 
     document.refresh_from_db()
@@ -84,7 +86,7 @@ def test_a_rendering_error_is_recorded_and_the_document_can_be_retried(
         raise ValueError("the template needs a field the case does not have")
 
     calls = counting(monkeypatch, module, broken)
-    result = tasks.render_document.apply(args=(pending_document.pk,))
+    result = document_tasks.render_document.apply(args=(pending_document.pk,))
     assert result.result == "failed"
     assert calls == [pending_document.pk]  # not retried: it would fail the same way
     document = OfficialDocument.objects.get(pk=pending_document.pk)
@@ -111,7 +113,7 @@ def test_a_rendering_error_is_recorded_and_the_document_can_be_retried(
     assert case.state == State.CONTACT_LETTER_SENT  # a retry does not move the case
 
     monkeypatch.setattr(module, "render_official_document", working_renderer)
-    assert tasks.render_document.apply(args=(document.pk,)).result == "ready"
+    assert document_tasks.render_document.apply(args=(document.pk,)).result == "ready"
     document.refresh_from_db()
     assert (document.status, document.attempts) == (OfficialDocument.Status.READY, 2)
     assert len(files_in(private_dir)) == 1
@@ -134,7 +136,7 @@ def test_a_transient_error_is_retried(pending_document, private_dir, renderer, m
 
     calls = counting(monkeypatch, module, flaky)
     # throw=False: apply() then carries out the retry in-process, as a worker would after the backoff.
-    assert tasks.render_document.apply(args=(pending_document.pk,), throw=False).result == "ready"
+    assert document_tasks.render_document.apply(args=(pending_document.pk,), throw=False).result == "ready"
     assert calls == [pending_document.pk, pending_document.pk]
     document = OfficialDocument.objects.get(pk=pending_document.pk)
     # The failed attempt was rolled back with its transaction: one attempt on record.
@@ -162,18 +164,18 @@ def test_the_sweeper_requeues_only_documents_left_pending(world, delay, settings
     document(DocumentKind.INFORMATION_FORM, OfficialDocument.Status.FAILED, long_ago)
 
     started = timezone.now()
-    assert tasks.sweep_stuck_documents() == 1
+    assert document_tasks.sweep_stuck_documents() == 1
     delay.assert_called_once_with(stuck.pk)
     stuck.refresh_from_db()
     assert stuck.queued_at >= started  # not swept again at the next run
     assert stuck.status == OfficialDocument.Status.PENDING
 
     delay.reset_mock()
-    assert tasks.sweep_stuck_documents() == 0
+    assert document_tasks.sweep_stuck_documents() == 0
     delay.assert_not_called()
 
     settings.DOCUMENT_STUCK_AFTER_SECONDS = 0
-    assert tasks.sweep_stuck_documents() == 2
+    assert document_tasks.sweep_stuck_documents() == 2
     assert sorted(call.args[0] for call in delay.call_args_list) == sorted([stuck.pk, fresh.pk])
 
 
@@ -187,10 +189,10 @@ def test_celery_runs_tasks_as_production_needs():
     assert conf.worker_prefetch_multiplier == 1
     visibility = conf.broker_transport_options["visibility_timeout"]
     assert conf.task_soft_time_limit < conf.task_time_limit < visibility
-    for task in (tasks.render_document, tasks.send_notification_emails):
+    for task in (document_tasks.render_document, notify_tasks.send_notification_emails):
         assert task.max_retries is not None and task.max_retries <= 10
         assert task.retry_backoff_max < visibility
-    assert OperationalError in tasks.render_document.autoretry_for
-    assert ValueError not in tasks.render_document.autoretry_for
+    assert OperationalError in document_tasks.render_document.autoretry_for
+    assert ValueError not in document_tasks.render_document.autoretry_for
     schedule = {entry["task"]: entry["schedule"] for entry in conf.beat_schedule.values()}
     assert schedule["applications.tasks.sweep_stuck_documents"] <= settings.DOCUMENT_STUCK_AFTER_SECONDS

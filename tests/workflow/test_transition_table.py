@@ -19,8 +19,9 @@ from applications.models import (
     State,
     TransferApplication,
 )
+from applications.parties import parties_of
 from applications.services import ActionRefused, CaseMovedOn, NotPermitted
-from applications.workflow import Party
+from applications.states import Party
 from tests.workflow.helpers import IN, KEEP, PERSONAL, POOLED, SPEC, TOTAL, VALID_DATA, new_case, put_in_state
 
 OUTSIDERS = ("other_applicant", "outsider_clerk", "outsider_reviewer", "other_hr", "hr", "anonymous")
@@ -303,7 +304,7 @@ def test_the_clerk_who_entered_the_amounts_cannot_approve_them(world):
     amounts they entered themselves; another reviewer can."""
     both = world.out_clerk_and_reviewer
     case = put_in_state(new_case(world), State.CONTACT_LETTER_SENT, world)
-    assert {Party.OUT_CLERK, Party.OUT_REVIEWER} <= services.parties_of(both, case)
+    assert {Party.OUT_CLERK, Party.OUT_REVIEWER} <= parties_of(both, case)
     services.advance(case, "enter_amounts", both, **VALID_DATA["enter_amounts"])
     case.refresh_from_db()
     assert (case.state, case.amounts_entered_by, case.transfer_total) == (
@@ -408,9 +409,9 @@ def test_completion_checks_the_money_again(world):
 
 def test_hr_of_the_filing_employer_acts_as_the_applicant(world):
     case = new_case(world, person=world.employee, filed_by=world.hr, employer=world.employer)
-    assert services.parties_of(world.hr, case) == {Party.APPLICANT}
+    assert parties_of(world.hr, case) == {Party.APPLICANT}
     for stranger in (world.other_hr, world.applicant, world.outsider_clerk):
-        assert services.parties_of(stranger, case) == set()
+        assert parties_of(stranger, case) == set()
         with pytest.raises(NotPermitted):
             services.advance(case, "submit", stranger)
     services.advance(case, "submit", world.hr)

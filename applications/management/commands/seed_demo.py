@@ -6,9 +6,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from stdnum.cn import uscc
 
 from agencies.models import Agency, AgencyStaff, Region
-from applications.identifiers import USCC_ALPHABET, USCC_WEIGHTS, resident_id_check_char
+from applications.identifiers import resident_id_check_char
 from applications.models import DocumentType, Employer, EmployerStaff, InsuredPerson
 
 DEMO_PASSWORD = "Demo-2026-portal"  # noqa: S105 - demo-only, listed as such in README.md
@@ -20,8 +21,7 @@ def demo_resident_id(address_code: str, birth: datetime.date, sequence: int) -> 
 
 
 def demo_uscc(first17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
+    return first17 + uscc.calc_check_digit(first17)
 
 
 # (login, name, ID number, hukou prefecture, phone)

@@ -1,57 +1,16 @@
-"""Telling people what happened: in-app notifications at each step, and e-mails sent after commit in
-each recipient's language (agency correspondence in Chinese first)."""
+"""The e-mails: one per notification in the recipient's language, and the overdue notice to the staff of
+the agency holding a case (agency correspondence in Chinese unless a staff member chose English)."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from agencies.models import AgencyStaff
 from applications import workflow
 from applications.models import Notification
-
-PARTY_AGENCY_ROLE = {
-    workflow.Party.IN_CLERK: ("in", AgencyStaff.Role.CLERK),
-    workflow.Party.IN_REVIEWER: ("in", AgencyStaff.Role.REVIEWER),
-    workflow.Party.OUT_CLERK: ("out", AgencyStaff.Role.CLERK),
-    workflow.Party.OUT_REVIEWER: ("out", AgencyStaff.Role.REVIEWER),
-}
-
-
-def holding_agency(case):
-    side_role = PARTY_AGENCY_ROLE.get(workflow.HOLDER.get(case.state))
-    if side_role is None:
-        return None
-    return case.transfer_in_agency if side_role[0] == "in" else case.transfer_out_agency
-
-
-def recipients(case, actor):
-    """The applicant (the person, and the HR user who filed), and the staff who must act next; not the actor."""
-    users = {case.person.user_id, case.filed_by_id} - {None}
-    side_role = PARTY_AGENCY_ROLE.get(workflow.HOLDER.get(case.state))
-    if side_role is not None:
-        agency = holding_agency(case)
-        users |= set(
-            AgencyStaff.objects.filter(agency=agency, role=side_role[1]).values_list("user_id", flat=True)
-        )
-    users.discard(getattr(actor, "pk", None))
-    return users
-
-
-def record(case, action, actor):
-    """Called by the workflow service inside its transaction."""
-    from applications.tasks import send_notification_emails
-
-    created = Notification.objects.bulk_create(
-        [Notification(user_id=user_id, application=case, action=action, to_state=case.state)
-         for user_id in sorted(recipients(case, actor))]
-    )  # fmt: skip
-    ids = [n.pk for n in created]
-    if ids:
-        transaction.on_commit(lambda: send_notification_emails.delay(ids), robust=True)
+from applications.parties import holder_of, holding_agency
 
 
 def message(notification):
@@ -80,7 +39,7 @@ def email_notifications(ids):
         with translation.override(language_of(notification.user)):
             subject = _("Social insurance transfer %(reference)s") % {"reference": case.reference}
             lines = [message(notification)]
-            holder = workflow.holder_of(case)
+            holder = holder_of(case)
             if holder:
                 lines.append(_("Held by: %(holder)s") % {"holder": holder})
             if case.due_date:

@@ -1,0 +1,33 @@
+"""In-app notifications at each step, recorded inside the workflow service's transaction; their e-mails
+go out from a task once it commits."""
+
+from django.db import transaction
+
+from agencies.models import AgencyStaff
+from applications.models import Notification
+from applications.notify.tasks import send_notification_emails
+from applications.parties import holding_agency, holding_party
+
+
+def recipients(case, actor):
+    """The applicant (the person, and the HR user who filed), and the staff who must act next; not the actor."""
+    users = {case.person.user_id, case.filed_by_id} - {None}
+    party = holding_party(case)
+    agency = holding_agency(case)
+    if agency is not None:
+        users |= set(
+            AgencyStaff.objects.filter(agency=agency, role=party.role).values_list("user_id", flat=True)
+        )
+    users.discard(getattr(actor, "pk", None))
+    return users
+
+
+def record(case, action, actor):
+    """Called by the workflow service inside its transaction."""
+    created = Notification.objects.bulk_create(
+        [Notification(user_id=user_id, application=case, action=action, to_state=case.state)
+         for user_id in sorted(recipients(case, actor))]
+    )  # fmt: skip
+    ids = [n.pk for n in created]
+    if ids:
+        transaction.on_commit(lambda: send_notification_emails.delay(ids), robust=True)
