@@ -8,7 +8,6 @@ Filters never change the number of queries: one aggregate for the tab counts, on
 (with the person and both agencies joined) for the page, whatever the page size.
 """
 
-import re
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -20,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region, Scheme
 from applications import workflow
-from applications.identifiers import mask_document_number
+from applications.identifiers import looks_like_document_number, mask_document_number
 from applications.models import TransferApplication
 from applications.states import HOLDER, STEP_LABELS, Side, State
 
@@ -74,15 +73,6 @@ OPEN_STEP = {
 }
 
 STEP_NAMES = dict(STEP_LABELS)
-
-# Document numbers as the identifiers module checks them: resident ID (and the old 15-digit one), the
-# Hong Kong/Macao and Taiwan permits, and the foreign permanent residence card. A search that looks like
-# one is matched against the full number only, never by parts.
-DOCUMENT_NUMBER = re.compile(r"\d{17}[\dX]|\d{15}|[HM]\d{8}(\d{2})?|\d{8}|\d{10}|[A-Z]{3}\d{12}")
-
-
-def looks_like_document_number(text: str) -> bool:
-    return bool(DOCUMENT_NUMBER.fullmatch(text.strip().upper()))
 
 
 def bounded_per_page(value) -> int:

@@ -18,6 +18,7 @@ from agencies import queue, stats, svg
 from agencies.calendar import add_working_days
 from agencies.models import AgencyStaff
 from applications import audit
+from applications.identifiers import looks_like_document_number
 from applications.models import CaseEvent, InsuredPerson, TransferApplication
 
 
@@ -82,7 +83,7 @@ def case_queue(request, agency_id):
     """The work queue: tabs per work item, filters, search, due badges, most urgent first."""
     agency, roles = agency_for(request, agency_id)
     text = request.GET.get("q", "")
-    if text.strip() and queue.looks_like_document_number(text):
+    if text.strip() and looks_like_document_number(text):
         return _search_by_document_number(request, agency, text)
     form, filters, today, soon_limit, provinces = _queue_filters(request, agency)
     counts = queue.work_counts(agency, filters, today, soon_limit)

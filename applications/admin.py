@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from applications.identifiers import looks_like_document_number, mask_document_number
 from applications.models import (
     AccessRecord,
     CaseEvent,
@@ -177,9 +178,6 @@ class AccessRecordAdmin(ReadOnlyAdmin):
 # django-axes lists the user names of logins and failed logins; an insured person's is their ID number.
 def masked_login(username):
     """A typed user name as lists may show it: one that is a document number is masked."""
-    from agencies.queue import looks_like_document_number
-    from applications.identifiers import mask_document_number
-
     username = username or ""
     return mask_document_number(username) if looks_like_document_number(username) else username
 

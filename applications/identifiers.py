@@ -163,3 +163,13 @@ def mask_document_number(number: str) -> str:
     if len(number) <= 7:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+# Document numbers as the identifiers module checks them: resident ID (and the old 15-digit one), the
+# Hong Kong/Macao and Taiwan permits, and the foreign permanent residence card. A search that looks like
+# one is matched against the full number only, never by parts.
+DOCUMENT_NUMBER = re.compile(r"\d{17}[\dX]|\d{15}|[HM]\d{8}(\d{2})?|\d{8}|\d{10}|[A-Z]{3}\d{12}")
+
+
+def looks_like_document_number(text: str) -> bool:
+    return bool(DOCUMENT_NUMBER.fullmatch(text.strip().upper()))
