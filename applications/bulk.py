@@ -1,31 +1,28 @@
 """Bulk filing by an employer's HR staff (批量申报): a CSV file of up to 1,000 rows, each one transfer of
 one employee. Every row is validated before anything is filed; a file with any error files nothing and
-gets a per-row report (row, column, problem). A valid file is filed in one transaction: every
-application is created and submitted through the workflow service, or none is.
-
-Also the CSV reading shared with the employee import (applications/employees.py).
+gets the per-row report of applications/csvio.py (row, column, status, problem). A valid file is filed in
+one transaction: every application is created and submitted through the workflow service, or none is.
 """
 
-import csv
-import io
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 from django import forms
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, Region, Scheme
-from applications import services
+from applications import csvio, services
+from applications.csvio import CsvError
 from applications.models import Employer, FilingBatch, TransferApplication
 from applications.states import CLOSED_STATES
 
 logger = logging.getLogger(__name__)
 
-MAX_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 1000
+MAX_BYTES = csvio.MAX_BYTES
+MAX_ROWS = csvio.MAX_ROWS
 
 COLUMNS = ("document_number", "scheme", "transfer_out_region", "transfer_in_region")
 OPTIONAL_COLUMNS = ("old_person_number", "name")
@@ -59,136 +56,6 @@ BULK_DECLARATIONS = {
 }
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem: the row as a spreadsheet numbers it (the header is row 1; None for the whole file),
-    the column (empty when the problem is not one column's), and the problem in words."""
-
-    row: int | None
-    column: str
-    message: str
-
-    def as_dict(self):
-        return asdict(self)
-
-
-def file_error(message):
-    return [RowError(None, "", str(message))]
-
-
-# CSV reading
-
-
-@dataclass
-class CsvRows:
-    rows: list[tuple[int, dict]] = field(default_factory=list)  # (row number, {column: stripped value})
-    columns: tuple[str, ...] = ()
-    errors: list[RowError] = field(default_factory=list)
-
-
-def _line_of(data: bytes, position: int) -> int:
-    return data.count(b"\n", 0, position) + 1
-
-
-def read_csv_upload(upload, required, optional=(), max_rows=MAX_ROWS, max_bytes=MAX_BYTES) -> CsvRows:
-    """Read an uploaded CSV file: UTF-8 with or without BOM, a header row naming the columns (any order,
-    any case), then data rows. Blank rows are skipped but still counted, so that row numbers are the
-    ones a spreadsheet shows. File-level problems (too large, not UTF-8, empty, bad header, too many
-    rows) come back as errors with no data rows."""
-    result = CsvRows()
-    if upload.size is not None and upload.size > max_bytes:
-        result.errors = file_error(
-            _("The file is larger than %(size)s MB.") % {"size": f"{max_bytes / 1024 / 1024:g}"}
-        )
-        return result
-    data = upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        result.errors = file_error(
-            _("The file is larger than %(size)s MB.") % {"size": f"{max_bytes / 1024 / 1024:g}"}
-        )
-        return result
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        result.errors = [
-            RowError(
-                _line_of(data, error.start),
-                "",
-                _(
-                    "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (comma delimited)” "
-                    "(CSV UTF-8（逗号分隔）)."
-                ),
-            )
-        ]
-        return result
-    if not text.strip():
-        result.errors = file_error(_("The file is empty."))
-        return result
-    if "\x00" in text:
-        result.errors = file_error(_("This is not a CSV text file."))
-        return result
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-        records = list(reader)
-    except csv.Error as error:
-        result.errors = [
-            RowError(reader.line_num or None, "", _("The CSV is malformed: %(error)s") % {"error": error})
-        ]
-        return result
-    columns = [name.strip().lower() for name in header]
-    errors = []
-    missing = [name for name in required if name not in columns]
-    if missing:
-        errors.append(
-            RowError(
-                1,
-                ", ".join(missing),
-                _("These columns are missing from the header row. The columns are: %(columns)s.")
-                % {"columns": ", ".join((*required, *optional))},
-            )
-        )
-    unknown = [name for name in columns if name and name not in required and name not in optional]
-    if unknown:
-        errors.append(
-            RowError(
-                1,
-                ", ".join(unknown),
-                _("Unknown columns. The columns are: %(columns)s.")
-                % {"columns": ", ".join((*required, *optional))},
-            )
-        )
-    repeated = sorted({name for name in columns if name and columns.count(name) > 1})
-    if repeated:
-        errors.append(RowError(1, ", ".join(repeated), _("These columns appear more than once.")))
-    if errors:
-        result.errors = errors
-        return result
-    rows = []
-    for offset, record in enumerate(records):
-        if not any(value.strip() for value in record):
-            continue  # a blank row (spreadsheets often leave some at the end)
-        number = offset + 2  # the header is row 1
-        if len(record) > len(columns) and any(value.strip() for value in record[len(columns) :]):
-            errors.append(RowError(number, "", _("This row has more values than the header has columns.")))
-            continue
-        values = {
-            name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(columns) if name
-        }
-        rows.append((number, values))
-    if not rows and not errors:
-        result.errors = file_error(_("The file has a header row but no data rows."))
-        return result
-    if len(rows) > max_rows:
-        result.errors = file_error(
-            _("The file has %(count)d rows; at most %(max)d rows can be sent in one file.")
-            % {"count": len(rows), "max": max_rows}
-        )
-        return result
-    result.rows, result.columns, result.errors = rows, tuple(columns), errors
-    return result
-
-
 SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE][+]?\d+$")
 
 
@@ -200,25 +67,6 @@ def number_problem(value):
             "column as text and type the number again."
         )
     return None
-
-
-def report_csv(errors) -> str:
-    """The error report as CSV text (with a BOM, so that Excel opens it as UTF-8)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Row"), _("Column"), _("Problem")])
-    for error in errors:
-        row = error["row"] if isinstance(error, dict) else error.row
-        column = error["column"] if isinstance(error, dict) else error.column
-        message = error["message"] if isinstance(error, dict) else error.message
-        writer.writerow([row if row is not None else "", _safe_cell(column), _safe_cell(message)])
-    return "\ufeff" + out.getvalue()
-
-
-def _safe_cell(text):
-    # A cell starting with = + - @ would be run as a formula by a spreadsheet (CSV injection).
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 # Validation of a bulk filing
@@ -386,7 +234,7 @@ def validate_filings(employer, rows):
                     problems.append(("scheme", _open_case_problem(case, employer)))
 
         if problems:
-            errors += [RowError(number, column, str(message)) for column, message in problems]
+            errors += [CsvError(number, column, str(message)) for column, message in problems]
             continue
         for scheme in schemes:
             pairs[scheme] = (agencies[(out_code, scheme)], agencies[(in_code, scheme)])
@@ -483,24 +331,30 @@ def reject(employer, user, errors, file_name="", row_count=0):
     )
 
 
+def read_upload(upload):
+    """The rows of an uploaded bulk-filing file, or its problems (applications/csvio.py)."""
+    return csvio.read_csv(upload, COLUMNS, OPTIONAL_COLUMNS, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
+
+
 def template_csv() -> str:
     """An empty file with the header row, to fill in."""
-    return "\ufeff" + ",".join((*COLUMNS, *OPTIONAL_COLUMNS)) + "\r\n"
+    return csvio.write_csv((*COLUMNS, *OPTIONAL_COLUMNS))
 
 
+# gettext_lazy by its own name: makemessages does not know an alias such as _lazy, and left these out.
 class BulkFilingForm(forms.Form):
     csv_file = forms.FileField(
-        label=_lazy("Transfers to file (CSV file)"),
-        help_text=_lazy(
-            "UTF-8 CSV, at most 2 MB and 1,000 rows, with a header row. Columns: document_number, scheme "
-            "(pension, medical or both), transfer_out_region and transfer_in_region (6-digit city codes); "
-            "optional: old_person_number, name."
+        label=gettext_lazy("Transfers to file (CSV file)"),
+        help_text=gettext_lazy(
+            "CSV as Excel saves it (UTF-8 or GBK), at most 2 MB and 1,000 rows, with a header row. Columns: "
+            "document_number, scheme (pension, medical or both), transfer_out_region and transfer_in_region "
+            "(6-digit city codes); optional: old_person_number, name."
         ),
     )
     confirm = forms.BooleanField(
-        label=_lazy(
+        label=gettext_lazy(
             "For every employee in the file I confirm: contributions at the old place are paused, there are "
             "no arrears, the employee has not retired, and is not in hospital (medical insurance)."
         ),
-        error_messages={"required": _lazy("Confirm this before filing.")},
+        error_messages={"required": gettext_lazy("Confirm this before filing.")},
     )

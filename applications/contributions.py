@@ -1,14 +1,13 @@
 """The yearly contribution table of a case: validating rows (typed in the portal or imported from CSV),
 and the amounts the money rules compute from it."""
 
-import csv
-import io
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
+from applications import csvio
+from applications.csvio import CsvError
 from applications.rules.money import ContributionRow, medical_amounts, overlapping_months, pension_amounts
 
 COLUMNS = (
@@ -27,13 +26,7 @@ COLUMNS = (
 RATE_COLUMNS = ("employer_rate", "credited_rate", "individual_rate")
 MONEY_COLUMNS = ("monthly_base", "credited_amount", "interest", "year_end_balance")
 MAX_ROWS = 100  # a working life is at most a few dozen rows per place
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # 1-based, as a spreadsheet shows it (header is row 1 in a CSV)
-    column: str
-    message: str
+MAX_BYTES = 512 * 1024
 
 
 def _decimal(value, places):
@@ -43,18 +36,21 @@ def _decimal(value, places):
     return number
 
 
-def validate_rows(raw_rows, first_row_number=1):
-    """Each raw row (a dict of strings) becomes a clean dict, or errors name the row, column and problem.
-    Returns (rows, errors); rows are only meaningful when errors is empty."""
+def validate_rows(raw_rows, first_row_number=1, *, row_numbers=None):
+    """Each raw row (a dict of strings) becomes a clean dict, or errors (CsvError) name the row, column
+    and problem. Rows are numbered from first_row_number on, or by row_numbers (a CSV file's rows, as a
+    spreadsheet numbers them, blank rows skipped). Returns (rows, errors); rows are only meaningful when
+    errors is empty."""
     errors, rows = [], []
     if not raw_rows:
-        return [], [RowError(first_row_number, "", str(_("The table has no rows.")))]
+        return [], [CsvError(first_row_number, "", str(_("The table has no rows.")))]
     if len(raw_rows) > MAX_ROWS:
-        return [], [RowError(first_row_number, "", str(_("At most %(max)d rows.") % {"max": MAX_ROWS}))]
+        return [], [CsvError(first_row_number, "", str(_("At most %(max)d rows.") % {"max": MAX_ROWS}))]
+    if row_numbers is None:
+        row_numbers = range(first_row_number, first_row_number + len(raw_rows))
     codes = {str(r.get("region_code") or "").strip() for r in raw_rows}
     regions = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent__parent")}
-    for offset, raw in enumerate(raw_rows):
-        number = first_row_number + offset
+    for number, raw in zip(row_numbers, raw_rows, strict=True):
         row, problems = {}, []
         code = str(raw.get("region_code") or "").strip()
         if code not in regions:
@@ -89,25 +85,17 @@ def validate_rows(raw_rows, first_row_number=1):
                 problems.append((name, _("Enter a rate between 0 and 1, e.g. 0.08 for 8%.")))
         if "start_month" in row and "end_month" in row:
             row["months"] = row["end_month"] - row["start_month"] + 1
-        errors += [RowError(number, column, str(message)) for column, message in problems]
+        errors += [CsvError(number, column, str(message)) for column, message in problems]
         rows.append(row)
     return rows, errors
 
 
-def read_csv(uploaded_bytes: bytes):
-    """Rows of a CSV file with a header row naming the columns. Returns (raw_rows, errors)."""
-    try:
-        text = uploaded_bytes.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [RowError(1, "", str(_("The file is not UTF-8 text.")))]
-    if "\x00" in text:
-        # A binary file, and PostgreSQL refuses NUL in text: it would be a server error further on.
-        return [], [RowError(1, "", str(_("This is not a CSV text file.")))]
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        return [], [RowError(1, ", ".join(missing), str(_("These columns are missing from the header.")))]
-    return list(reader), []
+def read_csv(upload):
+    """The rows of a contribution table CSV (an upload or bytes) with a header row naming the columns,
+    through the one CSV reader (applications/csvio.py). Other columns are ignored: a table exported from
+    an agency's own system may carry more. Returns ([(row number, {column: value})], errors)."""
+    read = csvio.read_csv(upload, COLUMNS, unknown_columns="ignore", max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
+    return read.rows, read.errors
 
 
 def as_rule_rows(rows):

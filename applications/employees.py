@@ -12,7 +12,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
-from applications.bulk import RowError, number_problem, read_csv_upload
+from applications import csvio
+from applications.bulk import number_problem
+from applications.csvio import CsvError
 from applications.forms import RegionChoiceField, hukou_region_choices, mobile_phone
 from applications.models import DocumentType, InsuredPerson
 from applications.models.people import check_document_number
@@ -173,7 +175,7 @@ def validate_import(employer, rows):
             key = (form.cleaned_data["document_type"], form.cleaned_data["document_number"])
             if key in seen:
                 errors.append(
-                    RowError(
+                    CsvError(
                         number,
                         "document_number",
                         gettext("The same person is already in row %(row)d.") % {"row": seen[key]},
@@ -185,7 +187,7 @@ def validate_import(employer, rows):
             continue
         for column, messages in form.errors.items():
             for message in messages:
-                errors.append(RowError(number, "" if column == "__all__" else column, str(message)))
+                errors.append(CsvError(number, "" if column == "__all__" else column, str(message)))
     return forms_, errors
 
 
@@ -198,7 +200,7 @@ class ImportFailed(Exception):
 
 def import_employees(employer, upload):
     """Read, check and save an employee CSV: every row or none. Returns (created, linked, errors)."""
-    read = read_csv_upload(upload, IMPORT_COLUMNS, IMPORT_OPTIONAL_COLUMNS)
+    read = csvio.read_csv(upload, IMPORT_COLUMNS, IMPORT_OPTIONAL_COLUMNS)
     if read.errors:
         return 0, 0, read.errors
     valid, errors = validate_import(employer, read.rows)
@@ -217,7 +219,7 @@ def import_employees(employer, upload):
                 created += new
                 linked += not new
     except ImportFailed as failure:
-        return 0, 0, [RowError(failure.row, "document_number", failure.message)]
+        return 0, 0, [CsvError(failure.row, "document_number", failure.message)]
     return created, linked, []
 
 
@@ -225,7 +227,8 @@ class EmployeeImportForm(forms.Form):
     csv_file = forms.FileField(
         label=_("Employees (CSV file)"),
         help_text=_(
-            "UTF-8 CSV, at most 2 MB and 1,000 rows, with a header row. Columns: name, document_number; "
-            "optional: document_type, hukou_region (6-digit code), phone, sex (M/F), birth_date (YYYY-MM-DD)."
+            "CSV as Excel saves it (UTF-8 or GBK), at most 2 MB and 1,000 rows, with a header row. Columns: "
+            "name, document_number; optional: document_type, hukou_region (6-digit code), phone, sex (M/F), "
+            "birth_date (YYYY-MM-DD)."
         ),
     )

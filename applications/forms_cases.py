@@ -2,6 +2,7 @@
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region, Scheme
@@ -190,7 +191,14 @@ class FilingWithDeclarationsForm(FilingForm, DeclarationsForm):
 class ContributionTableUploadForm(forms.Form):
     csv_file = forms.FileField(
         label=_("Contribution table (CSV)"),
-        help_text=_("UTF-8 CSV with a header row: %(columns)s") % {"columns": ", ".join(CSV_COLUMNS)},
+        # Filled in when shown: a lazy text formatted here would be fixed in the language of start-up.
+        help_text=lazy(
+            lambda: (
+                _("CSV as Excel saves it (UTF-8 or GBK), with a header row: %(columns)s")
+                % {"columns": ", ".join(CSV_COLUMNS)}
+            ),
+            str,
+        )(),
     )
 
     def clean_csv_file(self):

@@ -13,6 +13,11 @@ urlpatterns = [
         name="employer_import_employees",
     ),
     path(
+        "<int:employer_id>/employees/import/errors.csv",
+        employer.import_employees_report,
+        name="employer_import_report",
+    ),
+    path(
         "<int:employer_id>/employees/<int:person_id>/remove/",
         employer.remove_employee,
         name="employer_remove_employee",

@@ -154,19 +154,20 @@ def case_action(request, reference, action):
 
 
 def _submitted_rows(request):
-    """The raw rows and the number of the first one, from the CSV upload or the typed table, with the
-    errors of the form itself."""
+    """The raw rows and their numbers (None: numbered from 1), from the CSV upload or the typed table,
+    with the errors of the form itself and the problems of the file (CsvError, shown by row)."""
     if "csv-csv_file" in request.FILES:
         upload = ContributionTableUploadForm(request.POST, request.FILES, prefix="csv")
         if not upload.is_valid():
-            return upload, None, [], 1, [e for errors in upload.errors.values() for e in errors]
-        raw, errors = read_csv(upload.cleaned_data["csv_file"].read())
-        return upload, None, raw, 2, errors  # row 1 is the header
+            return upload, None, [], None, [e for errors in upload.errors.values() for e in errors], []
+        numbered, file_errors = read_csv(upload.cleaned_data["csv_file"])
+        raw = [values for _number, values in numbered]
+        return upload, None, raw, [number for number, _values in numbered], [], file_errors
     formset = ContributionRowFormSet(request.POST, prefix="rows")
     if not formset.is_valid():
-        return None, formset, [], 1, list(formset.non_form_errors()) or [_("Fill in every column.")]
+        return None, formset, [], None, list(formset.non_form_errors()) or [_("Fill in every column.")], []
     raw = [form.cleaned_data for form in formset if form.has_changed()]
-    return None, formset, raw, 1, []
+    return None, formset, raw, None, [], []
 
 
 @login_required
@@ -183,10 +184,10 @@ def contribution_table(request, reference):
     formset = ContributionRowFormSet(prefix="rows", initial=current)
     form_errors, row_errors = [], []
     if request.method == "POST":
-        bound_upload, bound_formset, raw, first_row, form_errors = _submitted_rows(request)
+        bound_upload, bound_formset, raw, row_numbers, form_errors, row_errors = _submitted_rows(request)
         upload, formset = bound_upload or upload, bound_formset or formset
-        if not form_errors:
-            rows, row_errors = validate_rows(raw, first_row)
+        if not form_errors and not row_errors:
+            rows, row_errors = validate_rows(raw, row_numbers=row_numbers)
             if not row_errors:
                 try:
                     flagged = services.save_contribution_table(case, request.user, rows)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from agencies.models import Scheme
-from applications import bulk
+from applications import bulk, csvio
 from applications.employees import EmployeeForm, EmployeeImportForm, add_employee, import_employees
 from applications.models import (
     DocumentKind,
@@ -85,6 +85,10 @@ def add_employee_view(request, employer_id):
     return render(request, "employer/add_employee.html", {"employer": employer, "form": form})
 
 
+def _import_report_key(employer):
+    return f"employee_import_report_{employer.pk}"
+
+
 @login_required
 def import_employees_view(request, employer_id):
     employer = employer_for(request, employer_id)
@@ -92,6 +96,12 @@ def import_employees_view(request, employer_id):
     errors = []
     if request.method == "POST" and form.is_valid():
         created, linked, errors = import_employees(employer, form.cleaned_data["csv_file"])
+        # The per-row report of a rejected file, kept in the session for its download (the file itself
+        # is not kept).
+        if errors:
+            request.session[_import_report_key(employer)] = [error.as_dict() for error in errors]
+        else:
+            request.session.pop(_import_report_key(employer), None)
         if not errors:
             messages.success(
                 request,
@@ -102,10 +112,22 @@ def import_employees_view(request, employer_id):
     context = {
         "employer": employer,
         "form": form,
-        "errors": errors,
+        "errors": errors[:ERRORS_SHOWN],
+        "error_count": len(errors),
         "columns": ("name", "document_number", "document_type", "hukou_region", "phone", "sex", "birth_date"),
     }
     return render(request, "employer/import_employees.html", context)
+
+
+@login_required
+def import_employees_report(request, employer_id):
+    """The per-row report of the user's last rejected employee import, as CSV in the bulk filing's
+    format (only the header when there is none)."""
+    employer = employer_for(request, employer_id)
+    problems = request.session.get(_import_report_key(employer), [])
+    response = HttpResponse(csvio.report_csv(problems), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="employee-import-errors.csv"'
+    return response
 
 
 @login_required
@@ -130,7 +152,7 @@ def bulk_filing(request, employer_id):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["csv_file"]
         name = upload.name or ""
-        read = bulk.read_csv_upload(upload, bulk.COLUMNS, bulk.OPTIONAL_COLUMNS)
+        read = bulk.read_upload(upload)
         errors = read.errors
         filings = []
         if not errors:
@@ -139,7 +161,7 @@ def bulk_filing(request, employer_id):
             try:
                 batch = bulk.file_all(employer, request.user, filings, name)
             except bulk.FilingFailed as failure:
-                errors = [bulk.RowError(failure.row, "", failure.message)]
+                errors = [csvio.CsvError(failure.row, "", failure.message)]
             else:
                 count = batch.cases.count()
                 messages.success(
@@ -190,7 +212,7 @@ def _batch_for(request, employer_id, batch_id):
 def batch_errors(request, employer_id, batch_id):
     """The per-row error report of a rejected upload, as CSV."""
     _employer, batch = _batch_for(request, employer_id, batch_id)
-    response = HttpResponse(bulk.report_csv(batch.errors), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(csvio.report_csv(batch.errors), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="bulk-filing-{batch.pk}-errors.csv"'
     return response
 

@@ -2,12 +2,15 @@
 filed unless the whole file is valid, and a valid file filed in one transaction."""
 
 import csv
+import html
 import io
 import time
+import zipfile
 from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agencies.models import Agency
 from applications import services
@@ -84,10 +87,10 @@ def test_one_bad_row_files_nothing_and_the_report_lists_row_column_and_problem(h
     assert "use 420100" in page
 
     report = report_rows(hr, employer, batch)
-    assert report[0] == ["Row", "Column", "Problem"]
+    assert report[0] == ["Row", "Column", "Status", "Problem"]
     assert len(report) == 2
-    row, column, problem = report[1]
-    assert (row, column) == ("4", "transfer_out_region")
+    row, column, status, problem = report[1]
+    assert (row, column, status) == ("4", "transfer_out_region", "error")
     assert "420106 is a district or county" in problem and "use 420100" in problem
 
 
@@ -347,12 +350,24 @@ def test_file_problems_are_reported_clearly(hr, employer, content, row, column, 
     assert message in response.content.decode()
 
 
-def test_a_file_that_is_not_utf8_is_refused(hr, employer):
+def test_a_file_excel_saved_as_gbk_is_read(hr, employer):
+    """Excel's plain "CSV (comma delimited)" on a Chinese Windows: GBK, CRLF, and Chinese in the cells."""
     text = csv_text(HEADER, good_rows(employer)[:4]) + "王芳,pension,360400,330100,旧编号\r\n"
     response = hr.post(bulk_url(employer), {"csv_file": csv_file(text, encoding="gbk"), "confirm": "on"})
+    # Read as it was written: the Chinese "document number" of row 6 is what is wrong, nothing else.
+    assert error_cells(response) == [
+        (6, "document_number", "None of your employees has this document number; add the employee first.")
+    ]
+    assert not TransferApplication.objects.exists()
+
+
+def test_a_file_in_no_known_encoding_is_refused_at_its_line(hr, employer):
+    data = csv_text(HEADER, good_rows(employer)[:4]).encode("utf-8") + b"\xff\xfe,pension\r\n"
+    upload = SimpleUploadedFile("transfers.csv", data, content_type="text/csv")
+    response = hr.post(bulk_url(employer), {"csv_file": upload, "confirm": "on"})
     ((row, _column, message),) = error_cells(response)
-    assert row == 6  # the first line with a byte that is not UTF-8
-    assert "not UTF-8" in message
+    assert row == 6  # the first line with a byte that is neither UTF-8 nor GB18030
+    assert message.startswith("The file is not text in UTF-8 or GB18030 (GBK).")
     assert not TransferApplication.objects.exists()
 
 
@@ -389,7 +404,7 @@ def test_report_cells_cannot_run_as_formulas(hr, employer):
         employer=employer, uploaded_by=hr_user, status=FilingBatch.Status.REJECTED,
         errors=[{"row": 2, "column": "=cmd", "message": "@SUM(A1)"}],
     )  # fmt: skip
-    assert report_rows(hr, employer, batch)[1] == ["2", "'=cmd", "'@SUM(A1)"]
+    assert report_rows(hr, employer, batch)[1] == ["2", "'=cmd", "error", "'@SUM(A1)"]
 
 
 def test_a_1000_row_file_is_accepted(hr, employer, tasks, django_capture_on_commit_callbacks):
@@ -423,3 +438,156 @@ def test_a_colliding_case_reference_is_drawn_again_not_a_failed_file(hr, employe
     assert response.status_code == 302
     assert filed(employer).count() == 4
     assert filed(employer).values("reference").distinct().count() == 4
+
+
+# Files as Excel saves them in China, and files a careless HR officer or an attacker sends.
+
+TOO_LONG = "A value in this row is far too long, or a quotation mark is not closed."
+
+
+def post_bytes(client, employer, data, name="transfers.csv"):
+    upload = SimpleUploadedFile(name, data, content_type="text/csv")
+    return client.post(bulk_url(employer), {"csv_file": upload, "confirm": "on"})
+
+
+def test_a_file_excel_saved_as_gb18030_with_chinese_words_and_names_is_filed(hr, employer):
+    header = (*HEADER, "name")
+    rows = [
+        (number_of(employer, "王芳"), "养老", "360400", "330100", "旧编号001", "王芳"),
+        (number_of(employer, "刘洋"), "医保", "360400", "330100", "", "刘洋"),
+        (number_of(employer, "陈静"), "全部", "420100", "330100", "", "陈静"),
+    ]
+    data = csv_text(header, rows).encode("gb18030")
+    assert b"\r\n" in data
+    response = post_bytes(hr, employer, data)
+    assert response.status_code == 302
+    assert filed(employer).count() == 4
+    assert filed(employer).get(person__name="王芳").old_person_number == "旧编号001"
+
+
+def test_a_unicode_text_file_from_excel_is_filed(hr, employer):
+    """Excel's "Unicode text (*.txt)": UTF-16 with a byte order mark, tab-separated."""
+    text = "\r\n".join("\t".join(row) for row in [HEADER, *good_rows(employer)[:2]]) + "\r\n"
+    response = post_bytes(hr, employer, b"\xff\xfe" + text.encode("utf-16-le"), name="transfers.txt")
+    assert response.status_code == 302
+    assert filed(employer).count() == 2
+
+
+def xlsx_bytes():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as workbook:
+        workbook.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "english", "chinese"),
+    [
+        (xlsx_bytes(), "This is an Excel workbook, not a CSV file.", "这是Excel工作簿，不是CSV文件。"),
+        (bytes(range(256)) * 4, "This is not a CSV text file.", "该文件不是CSV文本文件。"),
+    ],
+    ids=["the-workbook-itself", "binary"],
+)
+def test_a_file_that_is_not_csv_gets_a_clear_message(hr, employer, data, english, chinese):
+    response = post_bytes(hr, employer, data, name="transfers.csv")
+    assert response.status_code == 200
+    ((row, column, message),) = error_cells(response)
+    assert (row, column) == (None, "") and message.startswith(english)
+    assert not TransferApplication.objects.exists()
+
+    hr.cookies.pop("django_language")  # Chinese, the default
+    response = post_bytes(hr, employer, data, name="transfers.csv")
+    assert response.status_code == 200
+    assert chinese in html.unescape(response.content.decode())
+    assert 'name="csv_file"' in response.content.decode()
+
+
+def test_a_200_kb_value_is_a_clear_row_error(hr, employer):
+    rows = good_rows(employer)
+    rows[1] = (*rows[1][:4], "9" * 200_000)
+    response = post_file(hr, employer, csv_text(HEADER, rows))
+    assert response.status_code == 200
+    assert error_cells(response) == [(3, "", TOO_LONG)]
+    assert not TransferApplication.objects.exists()
+
+
+def test_a_value_over_1000_characters_names_its_column(hr, employer):
+    rows = good_rows(employer)
+    rows[1] = (*rows[1][:4], "x" * 1001)
+    assert error_cells(post_file(hr, employer, csv_text(HEADER, rows))) == [
+        (3, "old_person_number", "This value is longer than 1,000 characters.")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{number},pension 360400,330100\r\n", "This row has fewer values than the header has columns"),
+        (
+            '"{number},pension,360400,330100,\r\n',
+            "This row cannot be read as CSV; check its quotation marks.",
+        ),
+    ],
+    ids=["a-missing-comma", "a-quotation-mark-left-open"],
+)
+def test_a_row_a_careless_edit_broke_is_reported_at_its_row(hr, employer, line, message):
+    text = csv_text(HEADER, good_rows(employer)[:2]) + line.format(number=number_of(employer, "陈静"))
+    text += csv_text(HEADER, good_rows(employer)[3:]).split("\r\n", 1)[1]
+    ((row, column, got),) = error_cells(post_file(hr, employer, text))
+    assert (row, column) == (4, "") and got.startswith(message)
+    assert not TransferApplication.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ['=HYPERLINK("http://evil.example")', "+1+1", "-1+1", "@SUM(A1)", "＝1+1"],
+    ids=repr,
+)
+def test_a_hostile_header_cell_comes_back_in_the_report_as_text(hr, employer, cell):
+    header = (*HEADER, cell)
+    response = post_file(hr, employer, csv_text(header, [(*row, "") for row in good_rows(employer)]))
+    batch = response.context["rejected"]
+    ((row, column, status, _problem),) = report_rows(hr, employer, batch)[1:]
+    assert (row, status) == ("1", "error")
+    assert column == "'" + cell.lower()
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"], ids=repr)
+def test_no_report_cell_can_start_a_formula(hr, employer, start):
+    hr_user = get_user_model().objects.get(username="hr.hangzhou")
+    batch = FilingBatch.objects.create(
+        employer=employer, uploaded_by=hr_user, status=FilingBatch.Status.REJECTED,
+        errors=[{"row": 2, "column": start + "cmd", "message": start + "SUM(A1)"}],
+    )  # fmt: skip
+    assert report_rows(hr, employer, batch)[1] == ["2", "'" + start + "cmd", "error", "'" + start + "SUM(A1)"]
+
+
+def test_a_negative_number_and_a_chinese_name_in_the_report_stay_as_they_are(hr, employer):
+    hr_user = get_user_model().objects.get(username="hr.hangzhou")
+    batch = FilingBatch.objects.create(
+        employer=employer, uploaded_by=hr_user, status=FilingBatch.Status.REJECTED,
+        errors=[{"row": 2, "column": "姓名", "message": "-120.50"}],
+    )  # fmt: skip
+    assert report_rows(hr, employer, batch)[1] == ["2", "姓名", "error", "-120.50"]
+
+
+def test_the_report_is_in_chinese_by_default(hr, employer):
+    rows = good_rows(employer)
+    rows[2] = (rows[2][0], "both", "420106", "330100", "")
+    hr.cookies.pop("django_language")
+    post_file(hr, employer, csv_text(HEADER, rows))
+    batch = FilingBatch.objects.get(status=FilingBatch.Status.REJECTED)
+    report = report_rows(hr, employer, batch)
+    assert report[0] == ["行", "列", "状态", "问题"]
+    assert report[1][:3] == ["4", "transfer_out_region", "错误"]
+    assert "420106是区县代码" in report[1][3]
+
+
+def test_the_template_is_written_by_the_one_writer(hr, employer):
+    response = hr.get(f"/employer/{employer.pk}/bulk/template.csv")
+    assert (
+        response.content
+        == (
+            "\ufeffdocument_number,scheme,transfer_out_region,transfer_in_region,old_person_number,name\r\n"
+        ).encode()
+    )

@@ -1,9 +1,13 @@
 """Adding one employee (the document checks of sign-up) and importing many from CSV: all rows or none."""
 
+import csv
 import datetime
 import html
+import io
+import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications.models import CaseEvent, DocumentType, InsuredPerson
 from tests.employer.conftest import csv_file, csv_text
@@ -213,8 +217,83 @@ def test_import_file_problems(hr, employer, content, message):
     assert message in response.content.decode()
 
 
-def test_import_refuses_a_file_that_is_not_utf8(hr, employer):
+def test_import_reads_a_file_excel_saved_as_gbk(hr, employer):
+    """Excel's plain "CSV (comma delimited)" on a Chinese Windows writes GB18030 (GBK) with CRLF."""
     text = csv_text(HEADER, import_rows())
     response = hr.post(import_url(employer), {"csv_file": csv_file(text, encoding="gb18030")})
-    assert "The file is not UTF-8 text" in response.content.decode()
+    assert response.status_code == 302
+    assert set(employer.employees.values_list("name", flat=True)) >= {"钱一", "钱二", "钱三", "张伟"}
+
+
+def test_import_refuses_a_file_in_no_known_encoding(hr, employer):
+    data = csv_text(HEADER, import_rows()).encode("utf-8") + b"\xff\xff,\x80\r\n"
+    upload = SimpleUploadedFile("employees.csv", data, content_type="text/csv")
+    response = hr.post(import_url(employer), {"csv_file": upload})
+    assert "The file is not text in UTF-8 or GB18030 (GBK)." in response.content.decode()
     assert not employer.employees.filter(name="钱一").exists()
+
+
+def report_url(employer):
+    return f"/employer/{employer.pk}/employees/import/errors.csv"
+
+
+def report_of(client, employer):
+    response = client.get(report_url(employer))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+
+
+def test_a_rejected_import_has_the_per_row_report_of_bulk_filing(hr, employer):
+    rows = import_rows()
+    rows.insert(2, ("孙四", "", BAD_CHECK, "330100", "", "", ""))  # row 4 of the file
+    response = hr.post(import_url(employer), {"csv_file": csv_file(csv_text(HEADER, rows))})
+    assert report_url(employer) in response.content.decode()
+    report = report_of(hr, employer)
+    assert report[0] == ["Row", "Column", "Status", "Problem"]
+    ((row, column, status, problem),) = report[1:]
+    assert (row, column, status) == ("4", "document_number", "error")
+    assert "check character" in problem
+
+    # A correct file imported afterwards leaves no report behind.
+    assert (
+        hr.post(import_url(employer), {"csv_file": csv_file(csv_text(HEADER, import_rows()))}).status_code
+        == 302
+    )
+    assert report_of(hr, employer) == [["Row", "Column", "Status", "Problem"]]
+
+
+def test_a_hostile_header_cell_cannot_run_from_the_report(hr, employer):
+    header = (*HEADER, '=HYPERLINK("http://evil.example")')
+    text = csv_text(header, [(*row, "") for row in import_rows()])
+    hr.post(import_url(employer), {"csv_file": csv_file(text)})
+    (line,) = report_of(hr, employer)[1:]
+    assert line[:3] == ["1", '\'=hyperlink("http://evil.example")', "error"]
+    assert not employer.employees.filter(name="钱一").exists()
+
+
+def test_the_report_is_the_users_own(hr, employer, client):
+    rows = [("孙四", "", BAD_CHECK, "330100", "", "", "")]
+    hr.post(import_url(employer), {"csv_file": csv_file(csv_text(HEADER, rows))})
+    other = EmployerStaffFactory(employer=employer).user  # HR of the same employer, own session
+    client.force_login(other)
+    client.cookies["django_language"] = "en"
+    assert report_of(client, employer) == [["Row", "Column", "Status", "Problem"]]
+
+
+def test_an_excel_workbook_is_refused_in_chinese_by_default(hr, employer):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as workbook:
+        workbook.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    hr.cookies.pop("django_language")
+    upload = SimpleUploadedFile("employees.xlsx", out.getvalue(), content_type="application/vnd.ms-excel")
+    response = hr.post(import_url(employer), {"csv_file": upload})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert (
+        "这是Excel工作簿，不是CSV文件。请在Excel中选择“另存为”，文件类型选“CSV UTF-8（逗号分隔）”。" in page
+    )
+    assert 'name="csv_file"' in page

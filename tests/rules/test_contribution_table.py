@@ -1,15 +1,20 @@
 """The yearly contribution table: per-row errors, CSV reading, the transfer-out clerk's page (all rows or
 none), the amounts computed from it on the case page, and the enter_amounts step held to them."""
 
+import html
+import io
 import re
+import zipfile
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from agencies.models import AgencyStaff, Region
 from applications import services
-from applications.contributions import COLUMNS, MAX_ROWS, RowError, read_csv, validate_rows
+from applications.contributions import COLUMNS, MAX_ROWS, read_csv, validate_rows
+from applications.csvio import CsvError
 from applications.models import CaseEvent, ContributionYear
 from tests.factories import AgencyStaffFactory
 from tests.rules.conftest import agency, contact_letter_sent, csv_bytes, draft, login, upload, user
@@ -90,7 +95,7 @@ def english_errors(raw_rows, first_row=1):
 )
 def test_a_bad_value_gets_its_row_column_and_message(change, column, message):
     rows, errors = english_errors([GOOD, {**GOOD, **change}, GOOD], first_row=2)
-    assert errors == [RowError(3, column, message)]
+    assert errors == [CsvError(3, column, message)]
 
 
 def test_every_problem_of_every_row_is_reported():
@@ -127,8 +132,8 @@ def test_a_retired_division_code_still_resolves():
 
 
 def test_an_empty_or_oversized_table_is_refused():
-    assert english_errors([])[1] == [RowError(1, "", "The table has no rows.")]
-    assert english_errors([GOOD] * (MAX_ROWS + 1))[1] == [RowError(1, "", f"At most {MAX_ROWS} rows.")]
+    assert english_errors([])[1] == [CsvError(1, "", "The table has no rows.")]
+    assert english_errors([GOOD] * (MAX_ROWS + 1))[1] == [CsvError(1, "", f"At most {MAX_ROWS} rows.")]
 
 
 def test_read_csv_reports_missing_columns():
@@ -136,23 +141,28 @@ def test_read_csv_reports_missing_columns():
     with translation.override("en"):
         raw, errors = read_csv(csv_bytes(TABLE, columns))
     assert raw == []
-    assert errors == [RowError(1, "interest, year_end_balance", "These columns are missing from the header.")]
+    assert errors == [
+        CsvError(
+            1,
+            "interest, year_end_balance",
+            f"These columns are missing from the header row. The columns are: {', '.join(COLUMNS)}.",
+        )
+    ]
 
 
-def test_read_csv_refuses_text_that_is_not_utf_8():
-    # A spreadsheet saved as GBK, with a Chinese note in it.
-    data = csv_bytes([{**GOOD, "region_code": "九江"}], encoding="gbk")
-    with translation.override("en"):
-        raw, errors = read_csv(data)
-    assert raw == []
-    assert errors == [RowError(1, "", "The file is not UTF-8 text.")]
+def test_read_csv_reads_a_table_excel_saved_as_gbk():
+    # A spreadsheet saved as GBK, with a Chinese place name where the code should be.
+    data = csv_bytes([GOOD, {**GOOD, "region_code": "九江"}], encoding="gbk")
+    numbered, errors = read_csv(data)
+    assert errors == []
+    assert [values["region_code"] for _number, values in numbered] == ["360400", "九江"]
 
 
 def test_read_csv_accepts_a_byte_order_mark():
-    raw, errors = read_csv(b"\xef\xbb\xbf" + csv_bytes(TABLE))
+    numbered, errors = read_csv(b"\xef\xbb\xbf" + csv_bytes(TABLE))
     assert errors == []
-    assert [r["year"] for r in raw] == ["2015", "2016", "2017"]
-    assert validate_rows(raw, 2)[1] == []
+    assert [values["year"] for _number, values in numbered] == ["2015", "2016", "2017"]
+    assert validate_rows([values for _number, values in numbered], 2)[1] == []
 
 
 # Through the page, as the transfer-out clerk of Jiujiang.
@@ -197,10 +207,12 @@ def test_a_bad_csv_leaves_a_table_saved_before_untouched(client, letter_case):
     assert saved_events(letter_case).count() == 1
 
 
-def test_a_csv_that_is_not_utf_8_is_reported_on_the_page(client, letter_case):
+def test_a_gbk_csv_is_read_and_its_bad_cell_reported_on_the_page(client, letter_case):
     login(client, "clerk.jiujiang")
     response = upload(client, letter_case, csv_bytes(TABLE).replace(b"360400", "九江".encode("gbk"), 1))
-    assert "The file is not UTF-8 text." in response.content.decode()
+    assert re.search(
+        r"<td>2</td><td>region_code</td><td>Unknown division code.</td>", response.content.decode()
+    )
     assert not letter_case.contribution_years.exists()
 
 
@@ -352,3 +364,117 @@ def test_the_table_cannot_change_once_the_amounts_are_entered(client, letter_cas
     assert list(case.contribution_years.values_list("year", flat=True)) == [2015, 2016, 2017]
     assert saved_events(case).count() == 1
     assert table_url(case) not in client.get(f"/cases/{case.reference}/").content.decode()
+
+
+# The CSV files a careless clerk or an attacker sends, through the page.
+
+TOO_LONG = "A value in this row is far too long, or a quotation mark is not closed."
+
+
+def upload_in_chinese(client, case, data):
+    """The page in its default language (the clerk never chose English)."""
+    client.cookies.pop("django_language", None)
+    return client.post(
+        table_url(case), {"csv-csv_file": SimpleUploadedFile("table.csv", data, content_type="text/csv")}
+    )
+
+
+def assert_refused_on_the_form(response, case, message):
+    """A clear problem on the page, the upload form shown again, nothing saved."""
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing was saved." in page or "未保存任何内容。" in page
+    assert message in html.unescape(page)
+    assert 'name="csv-csv_file"' in page
+    assert not case.contribution_years.exists()
+    assert not saved_events(case).exists()
+
+
+def test_a_200_kb_value_is_a_clear_error_on_the_page_not_a_server_error(client, letter_case):
+    """Until csvio, the csv module's own field limit (128 KB) raised csv.Error here: a server error."""
+    login(client, "clerk.jiujiang")
+    data = csv_bytes([TABLE[0], {**GOOD, "interest": "9" * 200_000}])
+    response = upload(client, letter_case, data)
+    assert_refused_on_the_form(response, letter_case, TOO_LONG)
+    assert re.search(
+        r"<td>3</td><td>—</td><td>A value in this row is far too long", response.content.decode()
+    )
+
+    response = upload_in_chinese(client, letter_case, data)
+    assert_refused_on_the_form(response, letter_case, "该行中有值过长，或有引号未闭合。")
+    with translation.override("zh-hans"):
+        assert translation.gettext(TOO_LONG) in response.content.decode()
+
+
+def test_a_table_excel_saved_as_gb18030_with_crlf_and_a_chinese_column_is_saved(client, letter_case):
+    """Excel's plain "CSV (comma delimited)" on a Chinese Windows: GB18030/GBK, CRLF, and here a column of
+    place names the table does not read (an agency system's export carries such columns)."""
+    login(client, "clerk.jiujiang")
+    rows = [{**row, "place": "江西省九江市"} for row in TABLE]
+    data = csv_bytes(rows, (*COLUMNS, "place"), encoding="gb18030")
+    assert b"\r\n" in data and "九江".encode("gb18030") in data
+    response = upload(client, letter_case, data)
+    assert response.status_code == 302
+    assert list(letter_case.contribution_years.values_list("year", flat=True)) == [2015, 2016, 2017]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["utf-8", "utf-8-with-bom"])
+def test_a_utf_8_table_is_saved_with_or_without_a_byte_order_mark(client, letter_case, bom):
+    login(client, "clerk.jiujiang")
+    assert upload(client, letter_case, bom + csv_bytes(TABLE)).status_code == 302
+    assert letter_case.contribution_years.count() == 3
+
+
+def xlsx_bytes():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as workbook:
+        workbook.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "chinese"),
+    [
+        (
+            xlsx_bytes(),
+            "This is an Excel workbook, not a CSV file.",
+            "这是Excel工作簿，不是CSV文件。",
+        ),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+            "This is not a CSV text file.",
+            "该文件不是CSV文本文件。",
+        ),
+        (b" \r\n\r\n", "The file is empty.", "文件为空。"),
+        (
+            ",".join(COLUMNS).encode() + b"\r\n",
+            "The file has a header row but no data rows.",
+            "文件只有标题行",
+        ),
+        (
+            (",".join((*COLUMNS, "year")) + "\r\n").encode() + csv_bytes(TABLE).split(b"\r\n", 1)[1],
+            "These columns appear more than once.",
+            "这些列重复出现。",
+        ),
+        (
+            csv_bytes(TABLE) + b"360400,2018,1,12,5000\r\n",
+            "This row has fewer values than the header has columns",
+            "该行的值少于标题行的列数",
+        ),
+        (
+            csv_bytes(TABLE) + b'"360400,2018,1,12,5000,0.16,0.08,0.08,4800,100,4900\r\n',
+            "This row cannot be read as CSV; check its quotation marks.",
+            "该行无法按CSV格式读取，请检查其中的引号。",
+        ),
+        (
+            csv_bytes(TABLE).replace(b"2016", b"20\x0016"),
+            "This is not a CSV text file.",
+            "该文件不是CSV文本文件。",
+        ),
+    ],
+    ids=["xlsx", "png", "empty", "header-only", "duplicate-header", "too-few-values", "open-quote", "nul"],
+)
+def test_a_file_that_is_no_table_is_refused_with_a_clear_message(client, letter_case, data, message, chinese):
+    login(client, "clerk.jiujiang")
+    assert_refused_on_the_form(upload(client, letter_case, data), letter_case, message)
+    assert_refused_on_the_form(upload_in_chinese(client, letter_case, data), letter_case, chinese)

@@ -311,6 +311,7 @@ ROWS = [
     Row(
         "employer_import_employees", "GET", "employer", employer_url("employer_import_employees"), only({HR})
     ),
+    Row("employer_import_report", "GET", "employer", employer_url("employer_import_report"), only({HR})),
     Row(
         "employer_remove_employee",
         "POST",

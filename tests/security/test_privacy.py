@@ -50,6 +50,7 @@ def list_pages(world):
         reverse("employer_batch", args=[employer.pk, world.filed_batch.pk]),
         reverse("employer_batch_progress", args=[employer.pk, world.filed_batch.pk]),
         reverse("employer_batch_errors", args=[employer.pk, world.rejected_batch.pk]),
+        reverse("employer_import_report", args=[employer.pk]),
         reverse("employer_bulk_filing", args=[employer.pk]),
         reverse("employer_file_application", args=[employer.pk, world.employee.pk]),
     ]
