@@ -51,9 +51,13 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "agencies",
     "applications",
+    # Project-level management commands (readiness).
+    "transfer_portal",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
+    "transfer_portal.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,7 +166,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A user's request never hangs on a broker that is down: a few quick tries, then the dispatch is given up
 # (after commit, logged) and the sweeper queues the pending document once the broker is back.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise environ.ImproperlyConfigured(
@@ -230,9 +239,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    # The TLS-terminating proxy in front of gunicorn tells us the original scheme.
-    # The container healthcheck calls plain http on the loopback.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The TLS-terminating proxy in front of gunicorn tells us the original scheme. (The healthchecks call
+    # plain http on the loopback: ProbeMiddleware answers them before this redirect.)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
