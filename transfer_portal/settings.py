@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
     "transfer_portal.health.ProbeMiddleware",
+    # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
+    "transfer_portal.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,6 +88,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). Behind a proxy it must be set, or every login counts against the proxy's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "transfer_portal.proxy.client_ip"
 
 # No inline script or style anywhere: every script and stylesheet is a file the portal serves itself.
 CONTENT_SECURITY_POLICY = {
