@@ -58,8 +58,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
     "transfer_portal.health.ProbeMiddleware",
-    # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
-    "transfer_portal.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -185,8 +183,17 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     )
 # A document still pending this long after it was queued has lost its task; the sweeper queues it again.
 DOCUMENT_STUCK_AFTER_SECONDS = env.int("DOCUMENT_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
+# Beat keeps the time each periodic task last ran in this file (one beat process per deployment).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
+# How often beat runs the sweeper (the smoke test of the stack makes it short, to see beat at work).
+DOCUMENT_SWEEP_INTERVAL_SECONDS = env.int("DOCUMENT_SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-documents": {"task": "applications.tasks.sweep_stuck_documents", "schedule": 60.0},
+    "sweep-stuck-documents": {
+        "task": "applications.tasks.sweep_stuck_documents",
+        "schedule": float(DOCUMENT_SWEEP_INTERVAL_SECONDS),
+    },
     "flag-overdue-cases": {"task": "applications.tasks.flag_overdue_cases", "schedule": 3600.0},
 }
 
