@@ -8,10 +8,15 @@ RUN apt-get update \
     fonts-noto-cjk gettext \
  && rm -rf /var/lib/apt/lists/*
 
-ENV PYTHONUNBUFFERED=1 PORTAL_ENV=production
+# The project's environment is a virtualenv whose bin/ comes first on PATH, so the Procfile's commands
+# (gunicorn, celery) and python are the project's own: scripts/stack.py does the same with .venv/bin
+# outside Docker.
+ENV VIRTUAL_ENV=/opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PORTAL_ENV=production
+RUN python3 -m venv /opt/venv
 WORKDIR /app
 COPY pyproject.toml ./
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir -e .
 COPY . .
 # collectstatic and compilemessages need settings but no real secret or database.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build python manage.py collectstatic --no-input -v0 \

@@ -18,14 +18,10 @@ test: install test-packages messages lint migrate-check
 	$(BIN)/pytest
 
 # The full stack: gunicorn, a Celery worker and beat (the Procfile, the same commands as
-# docker-compose.yml) against DATABASE_URL and REDIS_URL.
+# docker-compose.yml) against DATABASE_URL and REDIS_URL. scripts/stack.py checks that PostgreSQL and
+# Redis answer, migrates, and runs the Procfile with the project's environment on PATH.
 stack: install messages
-	@test -n "$$DATABASE_URL" || { echo "make stack needs DATABASE_URL (see .env.example)"; exit 1; }
-	@test -n "$$REDIS_URL" || { echo "make stack needs REDIS_URL (see .env.example)"; exit 1; }
-	$(MANAGE) migrate --no-input
-	$(MANAGE) load_reference_data
-	$(MANAGE) collectstatic --no-input -v0
-	GUNICORN_CMD_ARGS="$${GUNICORN_CMD_ARGS:---bind 127.0.0.1:8000}" $(BIN)/honcho start -f Procfile
+	$(BIN)/python scripts/stack.py
 
 install: debian-packages $(STAMP)
 

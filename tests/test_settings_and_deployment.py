@@ -26,6 +26,8 @@ PORTAL_VARIABLES = (
     "EMAIL_URL",
     "PORTAL_REQUIRE_SERVICES",
     "DJANGO_SETTINGS_MODULE",
+    "PRIVATE_STORAGE_DIR",
+    "GUNICORN_CMD_ARGS",
 )
 
 
@@ -194,9 +196,90 @@ def test_compose_app_services_use_postgresql_and_redis():
         assert environment["PORTAL_ENV"] == "production"
 
 
-def test_make_stack_runs_the_procfile():
-    recipe = makefile_recipe("stack")
-    assert any(re.search(r"honcho start -f Procfile$", line) for line in recipe), recipe
+def test_make_stack_runs_the_procfile_through_the_stack_script():
+    # The smoke test (tests/integration/test_stack.py) runs this same script, so they cannot drift apart.
+    assert makefile_recipe("stack") == ["$(BIN)/python scripts/stack.py"]
+    script = (ROOT / "scripts" / "stack.py").read_text()
+    assert 'default=ROOT / "Procfile"' in script
+
+
+def stack_script(**variables):
+    """scripts/stack.py as a new user's shell runs it: PATH without the project's environment."""
+    project_bin = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != project_bin)
+    return subprocess.run(
+        [sys.executable, "scripts/stack.py"],
+        cwd=ROOT,
+        env=clean_env(PATH=path, **variables),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_make_stack_needs_database_url_and_redis_url():
+    result = stack_script()
+    assert result.returncode == 1
+    assert "DATABASE_URL and REDIS_URL must be set (see .env.example)" in result.stdout
+
+
+def test_make_stack_refuses_when_postgresql_and_redis_do_not_answer():
+    result = stack_script(
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/transfer_portal", REDIS_URL="redis://127.0.0.1:1/0"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "database: FAILED (PostgreSQL at 127.0.0.1:1/transfer_portal does not answer" in result.stdout
+    assert "broker: FAILED (Redis at 127.0.0.1:1/0 does not answer" in result.stdout
+    assert "start it or correct the variable, then run make stack again" in result.stdout
+    assert "manage.py migrate" not in result.stdout  # it stopped before touching anything
+
+
+def dockerfile_instructions():
+    """(instruction, arguments) of the Dockerfile, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [tuple(line.split(None, 1)) for line in lines]
+
+
+def test_the_image_puts_its_virtualenv_first_on_path():
+    instructions = dockerfile_instructions()
+    env_path = next(args for op, args in instructions if op == "ENV" and "PATH=" in args)
+    venv_bin = re.search(r"PATH=([^:\s]+):\$PATH", env_path).group(1)
+    venv = venv_bin.removesuffix("/bin")
+    runs = [args for op, args in instructions if op == "RUN"]
+    created = next(i for i, args in enumerate(runs) if f"-m venv {venv}" in args)
+    installed = next(i for i, args in enumerate(runs) if "pip install" in args)
+    assert created < installed, "dependencies must go into the virtualenv"
+    # The image's default command is the Procfile's web process.
+    cmd = next(args for op, args in instructions if op == "CMD")
+    assert " ".join(json.loads(cmd)) == procfile()["web"]
+
+
+def test_the_image_leaves_out_the_local_environment():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".env", "var", ".git"} <= set(ignored)
+
+
+def test_compose_healthchecks_use_readiness():
+    services = compose_services()
+    assert "http://127.0.0.1:8000/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+    for name in ("worker", "beat"):
+        assert "manage.py readiness" in " ".join(services[name]["healthcheck"]["test"]), name
+
+
+def seconds(duration: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([smh])", duration))
+
+
+def test_compose_lets_work_in_flight_finish_on_stop():
+    from django.conf import settings
+
+    services = compose_services()
+    # Docker's default is 10 s before SIGKILL: a rendering would be cut off and only come back after the
+    # broker's visibility timeout.
+    assert seconds(services["worker"]["stop_grace_period"]) > settings.CELERY_TASK_TIME_LIMIT
+    assert seconds(services["web"]["stop_grace_period"]) > 30  # gunicorn's graceful timeout
 
 
 def test_make_test_runs_lint_migration_check_and_pytest():

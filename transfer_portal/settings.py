@@ -51,9 +51,13 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "agencies",
     "applications",
+    # Project-level management commands (readiness).
+    "transfer_portal",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
+    "transfer_portal.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,6 +86,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). Behind a proxy it must be set, or every login counts against the proxy's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "transfer_portal.proxy.client_ip"
 
 # No inline script or style anywhere: every script and stylesheet is a file the portal serves itself.
 CONTENT_SECURITY_POLICY = {
@@ -175,8 +183,17 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     )
 # A document still pending this long after it was queued has lost its task; the sweeper queues it again.
 DOCUMENT_STUCK_AFTER_SECONDS = env.int("DOCUMENT_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
+# Beat keeps the time each periodic task last ran in this file (one beat process per deployment).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
+# How often beat runs the sweeper (the smoke test of the stack makes it short, to see beat at work).
+DOCUMENT_SWEEP_INTERVAL_SECONDS = env.int("DOCUMENT_SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-documents": {"task": "applications.tasks.sweep_stuck_documents", "schedule": 60.0},
+    "sweep-stuck-documents": {
+        "task": "applications.tasks.sweep_stuck_documents",
+        "schedule": float(DOCUMENT_SWEEP_INTERVAL_SECONDS),
+    },
     "flag-overdue-cases": {"task": "applications.tasks.flag_overdue_cases", "schedule": 3600.0},
 }
 
@@ -235,9 +252,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    # The TLS-terminating proxy in front of gunicorn tells us the original scheme.
-    # The container healthcheck calls plain http on the loopback.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The TLS-terminating proxy in front of gunicorn tells us the original scheme. (The healthchecks call
+    # plain http on the loopback: ProbeMiddleware answers them before this redirect.)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from applications.views import accounts, home, notifications, otp
-from transfer_portal.health import healthz
+from transfer_portal.health import healthz, readyz
 
 urlpatterns = [
     path("", home.landing, name="home"),
@@ -20,5 +20,7 @@ urlpatterns = [
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.mark_all_read, name="notifications_read"),
     path("admin/", admin.site.urls),
+    # Named here for reverse(); ProbeMiddleware answers both before the other middleware.
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]

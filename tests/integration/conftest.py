@@ -10,6 +10,7 @@ the `render_document.delay()` the services call after commit goes to that worker
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
+import redis
 from celery import Celery
 from celery import current_app as current_celery_app
 from django.conf import settings
@@ -55,8 +57,6 @@ def worker_database_url() -> str:
 def forget_queue(url: str, queue: str):
     """Remove the queue and every message of it Redis still holds as delivered but unacknowledged (a
     killed worker's message comes back only after the visibility timeout)."""
-    import redis
-
     client = redis.Redis.from_url(url)
     client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     for tag, payload in client.hgetall("unacked").items():
@@ -187,3 +187,41 @@ def workers(transactional_db, broker, storage, tmp_path):
 def world(transactional_db):
     require_services(redis=True)
     return build_small_world()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port, keeping nothing on disk: restarting or stopping it
+    disturbs no other user of the machine's Redis."""
+
+    def __init__(self, directory):
+        self.port, self.directory, self.process = free_port(), directory, None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+                return self
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        pytest.fail("the test's own redis-server did not start", pytrace=False)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

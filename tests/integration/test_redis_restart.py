@@ -6,59 +6,21 @@ Runs a Redis server of its own on a free port, so restarting it disturbs nothing
 (and the redis-server program): under PORTAL_REQUIRE_SERVICES it fails without them, otherwise skips."""
 
 import shutil
-import socket
-import subprocess
 import time
 import uuid
 
 import pytest
-import redis
 from celery import Celery
 from celery import current_app as current_celery_app
 
 from applications import services
 from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument, State
-from tests.integration.conftest import Broker, Worker, forget_queue
+from tests.integration.conftest import Broker, RedisServer, Worker, forget_queue
 from tests.integration.test_worker_end_to_end import assert_stored_pdf, wait_until_rendered
 from tests.workflow.helpers import new_case, require_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self, directory):
-        self.port, self.directory, self.process = free_port(), directory, None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
-                return self
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        pytest.fail("the test's own redis-server did not start", pytrace=False)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -225,6 +225,7 @@ ROWS = [
         data=lambda w, c: {"language": "en", "next": "/"},
     ),
     Row("healthz", "GET", "global", lambda w, c: reverse("healthz"), anyone),
+    Row("readyz", "GET", "global", lambda w, c: reverse("readyz"), anyone),
     Row("notifications", "GET", "global", lambda w, c: reverse("notifications"), logged_in),
     Row("notifications_read", "POST", "global", lambda w, c: reverse("notifications_read"), logged_in),
     Row(
