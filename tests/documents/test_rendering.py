@@ -10,8 +10,8 @@ from django.conf import settings
 from applications.documents import render_official_document, template_for
 from applications.documents.context import document_context
 from applications.documents.renderer import render_to_pdf
-from applications.documents.samples import sample_case, sample_document, sample_documents
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
+from tests.samples import sample_case, sample_document, sample_documents
 
 from .pdfcheck import attachments_of, fonts_of, page_count, reader, squash, text_of
 
