@@ -21,7 +21,7 @@ from applications import services, tasks
 from applications.contributions import computed_amounts, validate_rows
 from applications.models import OfficialDocument, State
 from applications.workflow import Party
-from tests.workflow.helpers import new_case
+from tests.world import new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

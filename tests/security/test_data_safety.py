@@ -12,16 +12,18 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, models, transaction
+from django.test import Client
 from django.urls import reverse
 
 from applications.models import OfficialDocument, State, TransferApplication
-from tests.security.conftest import IN_CLERK, OUT_CLERK, OUT_REVIEWER, client_as, tally
+from tests.security.conftest import IN_CLERK, OUT_CLERK, OUT_REVIEWER, tally
+from tests.world import login
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def post_action(world, kind, case, action, data):
-    client = client_as(world.users[kind])
+    client = login(Client(), world.users[kind], language="en")
     case = TransferApplication.objects.get(pk=case.pk)
     response = client.post(
         reverse("case_action", args=[case.reference, action]),

@@ -14,7 +14,8 @@ from django.db import connections
 
 from applications import notifications, services, tasks
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
-from tests.workflow.helpers import build_small_world, new_case, require_services
+from tests.workflow.helpers import require_services
+from tests.world import build_small_world, new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
