@@ -1,33 +1,37 @@
-"""Sample cases with every official document, for the document tests, previews and the benchmark.
+"""Sample cases with every official document, for the document tests, previews and the benchmark
+(scripts/bench_documents.py).
 
-Built with plain ORM calls, so that one case carries the data of every step at once (a real case gets
-there through services.advance). Agencies come from the demo directory when it is loaded, and are
-created the same way otherwise. Every value says it is sample data.
+Each case is walked through the workflow service (services.create_drafts, services.advance and
+services.save_contribution_table) at the times of its history, by sample staff of the demo agencies, so
+that its fields, events and documents are the ones a real case has: a completed case carries the data of
+every step and the five documents its steps produced, a refused or returned one its written explanation.
+The documents are left pending, as freshly queued: the rendering and e-mail tasks the steps queue after
+commit are not sent (the caller renders). Agencies come from the demo directory when it is loaded, and
+are created the same way otherwise. Every value says it is sample data.
 """
 
 import datetime
 import random
 from decimal import Decimal
+from unittest import mock
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.models import Agency, Region
-from agencies.reference import DEMO_SCHEMES, place_name
+from agencies.models import Agency, AgencyStaff, Region
+from applications import services, tasks
+from applications.contributions import validate_rows
 from applications.identifiers import resident_id_check_char
-from applications.models import (
-    CaseEvent,
-    ContributionYear,
-    DocumentKind,
-    DocumentType,
-    Employer,
-    InsuredPerson,
-    OfficialDocument,
-    State,
-    TransferApplication,
-)
+from applications.models import DocumentKind, DocumentType, Employer, InsuredPerson, OfficialDocument, State
 from applications.rules.money import to_fen
+from tests.factories import (
+    AgencyFactory,
+    AgencyStaffFactory,
+    EmployerFactory,
+    InsuredPersonFactory,
+    UserFactory,
+)
+from tests.world import amounts_for, clock_at, put_in_state, take
 
 # Which agency issues each document (as in the workflow table).
 ISSUED_BY_TRANSFER_OUT = {DocumentKind.FUND_TRANSFER_RECORD, DocumentKind.INFORMATION_FORM}
@@ -41,45 +45,34 @@ DEFAULT_YEARS = [
     (2017, 1, 6, Decimal("6000.00")),
 ]
 
+# How many days ago each step was taken.
+SUBMITTED, DECIDED, CONTACT_LETTER, AMOUNTS_ENTERED, FUNDS_TRANSFERRED = 30, 28, 25, 16, 15
+INFORMATION_FORM, FUNDS_RECEIVED, COMPLETED = 14, 4, 3
+
 
 def demo_agency(scheme: str, region_code: str) -> Agency:
     """The demo directory's agency of a scheme in a prefecture (agencies.reference.load_demo_agencies)."""
-    prefix, body = DEMO_SCHEMES[scheme]
-    code = f"{prefix}{region_code}"
-    agency = Agency.objects.filter(code=code).first()
-    if agency:
-        return agency
-    region = Region.objects.select_related("parent").get(code=region_code)
-    place = place_name(region)
-    name = f"{place}{body}（演示）"
-    agency, _created = Agency.objects.get_or_create(
-        code=code,
-        defaults={
-            "name": name,
-            "scheme": scheme,
-            "region": region,
-            "address": f"{place}演示路 1 号（演示地址）",
-            "postcode": "000000",
-            "phone": "0000-12333（演示）",
-            "fund_account_name": f"{name}基金收入户",
-            "fund_bank": "演示银行（非真实账户）",
-            "fund_account_number": f"DEMO-{code}",
-        },
+    return AgencyFactory(
+        demo=True, scheme=scheme, region=Region.objects.select_related("parent").get(code=region_code)
     )
-    return agency
 
 
-def sample_user(username: str, first_name: str):
-    user, _created = get_user_model().objects.get_or_create(
-        username=username, defaults={"first_name": first_name}
-    )
+def sample_staff(username, first_name, agencies, role=AgencyStaff.Role.CLERK):
+    user = UserFactory(username=username, first_name=first_name)
+    for agency in agencies:
+        AgencyStaffFactory(user=user, agency=agency, role=role)
     return user
 
 
-def unused_resident_id(address_code: str, rng: random.Random) -> str:
+def unused_resident_id(address_code: str, rng: random.Random, *, born_after, born_before, man=None) -> str:
+    """A resident ID nobody has yet, born between the two dates; a man, a woman, or either (None)."""
+    span = (born_before - born_after).days
     while True:
-        birth = datetime.date(1970, 1, 1) + datetime.timedelta(days=rng.randrange(0, 9000))
-        first17 = f"{address_code}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+        birth = born_after + datetime.timedelta(days=rng.randrange(0, span))
+        sequence = rng.randrange(0, 1000)
+        if man is not None and (sequence % 2 == 1) != man:  # the 17th digit: odd for a man
+            sequence = (sequence + 1) % 1000
+        first17 = f"{address_code}{birth:%Y%m%d}{sequence:03d}"
         number = first17 + resident_id_check_char(first17)
         if not InsuredPerson.objects.filter(
             document_type=DocumentType.RESIDENT_ID, document_number=number
@@ -98,7 +91,8 @@ def unused_uscc(rng: random.Random) -> str:
             return code
 
 
-def add_contribution_years(case, region: Region, years=DEFAULT_YEARS):
+def contribution_rows(region: Region, years=DEFAULT_YEARS) -> list[dict]:
+    """The yearly table as the transfer-out clerk types it (credited at 8%, 2.5% interest on the balance)."""
     balance = Decimal("0")
     rows = []
     for year, start, end, base in years:
@@ -107,28 +101,25 @@ def add_contribution_years(case, region: Region, years=DEFAULT_YEARS):
         interest = to_fen(balance * Decimal("0.025"))
         balance += credited + interest
         rows.append(
-            ContributionYear(
-                application=case,
-                region_code=region.code,
-                place=region.full_name,
-                year=year,
-                start_month=start,
-                end_month=end,
-                months=months,
-                monthly_base=base,
-                employer_rate=Decimal("0.1600"),
-                credited_rate=Decimal("0.0800"),
-                individual_rate=Decimal("0.0800"),
-                credited_amount=credited,
-                interest=interest,
-                year_end_balance=balance,
-            )
+            {
+                "region_code": region.code,
+                "year": year,
+                "start_month": start,
+                "end_month": end,
+                "monthly_base": base,
+                "employer_rate": "0.1600",
+                "credited_rate": "0.0800",
+                "individual_rate": "0.0800",
+                "credited_amount": credited,
+                "interest": interest,
+                "year_end_balance": balance,
+            }
         )
-    ContributionYear.objects.bulk_create(rows)
+    rows, errors = validate_rows(rows)
+    assert not errors, errors
     return rows
 
 
-@transaction.atomic
 def sample_case(
     *,
     scheme="pension",
@@ -147,88 +138,86 @@ def sample_case(
     temporary_account=False,
     seed=None,
 ):
-    """A case in `state` (completed, refused or returned) with all its step data filled in."""
-    rng = random.Random(seed)  # noqa: S311 - sample data, not security
-    out_agency = demo_agency(scheme, OUT_REGION)
-    in_agency = demo_agency(scheme, IN_REGION)
-    employer = Employer.objects.create(
-        name=employer_name,
-        uscc=unused_uscc(rng),
-        region=in_agency.region,
-        address="杭州市滨江区示例路 1 号（演示）",
-        phone="0571-00000000",
-    )
-    person = InsuredPerson.objects.create(
-        name=name,
-        document_type=DocumentType.RESIDENT_ID,
-        document_number=unused_resident_id("360426", rng),
-        hukou_region=Region.objects.get(code="360400"),
-        phone="13800000001",
-        address=address,
-        employer=employer,
-    )
-    applicant = sample_user("sample-applicant", "示例申请人")
-    clerk = sample_user("sample-clerk", "王芳")
-    reviewer = sample_user("sample-reviewer", "李强")
-    now = timezone.now()
-    case = TransferApplication.objects.create(
-        scheme=scheme,
-        person=person,
-        filed_by=applicant,
-        new_employer=employer,
-        transfer_out_agency=out_agency,
-        transfer_in_agency=in_agency,
-        old_person_number=old_person_number,
-        agent_name=agent_name,
-        agent_phone=agent_phone,
-        agent_relation=agent_relation,
-        state=State.DRAFT,
-        submitted_at=now - datetime.timedelta(days=30),
-    )
-    CaseEvent.objects.create(application=case, actor=applicant, action="submit", to_state=State.SUBMITTED)
-    if state in (State.REFUSED, State.RETURNED):
-        action = "return_for_correction" if state == State.RETURNED else "refuse_by_transfer_in"
-        case.state = state
-        case.reason = reason
-        case.legal_basis = legal_basis
-        case.closed_at = now if state == State.REFUSED else None
-        case.save()
-        CaseEvent.objects.create(
-            application=case,
-            actor=clerk,
-            action=action,
-            from_state=State.SUBMITTED,
-            to_state=state,
-            note=reason,
-        )
-        return case
+    """A case in `state` (completed, refused or returned) with all its step data filled in.
 
-    add_contribution_years(case, out_agency.region, years)
-    rows = list(case.contribution_years.all())
-    wages = sum((r.monthly_base * r.months for r in rows if r.year >= 1998), Decimal("0"))
-    personal = to_fen(sum((r.credited_amount + r.interest for r in rows), Decimal("0")))
-    pooled = to_fen(wages * Decimal("0.12")) if scheme == "pension" else None
-    total = personal + (pooled or Decimal("0"))
-    case.personal_account_amount = personal
-    case.pooled_fund_amount = pooled
-    if temporary_account and scheme == "pension":
-        # 66号 art. 5: everything recorded in the temporary account moves, employer part included.
-        total = to_fen(sum((r.monthly_base * r.months for r in rows), Decimal("0")) * Decimal("0.24"))
-        case.temporary_account = True
-        case.temporary_account_amount = total
-        case.personal_account_amount = case.pooled_fund_amount = None
-    case.transfer_total = total
-    case.remittance_reference = remittance_reference
-    case.amounts_entered_by = clerk
-    case.amounts_approved_by = reviewer
-    case.received_amount = total
-    case.contact_letter_at = now - datetime.timedelta(days=25)
-    case.funds_transferred_at = now - datetime.timedelta(days=15)
-    case.information_form_at = now - datetime.timedelta(days=14)
-    case.completed_at = now - datetime.timedelta(days=3)
-    case.state = state
-    case.save()
-    return case
+    temporary_account: the applicant is a man over 50 whose hukou stays in Jiangxi, so that the pension
+    stays there and a temporary account moves (66号 art. 5); otherwise the applicant is under 40."""
+    rng = random.Random(seed)  # noqa: S311 - sample data, not security
+    # The rendering and e-mail tasks the steps queue are not sent: the documents stay pending.
+    with (
+        mock.patch.object(tasks.render_document, "delay"),
+        mock.patch.object(tasks.send_notification_emails, "delay"),
+        transaction.atomic(),
+    ):
+        out_agency = demo_agency(scheme, OUT_REGION)
+        in_agency = demo_agency(scheme, IN_REGION)
+        clerk = sample_staff("sample-clerk", "王芳", [out_agency, in_agency])
+        reviewer = sample_staff("sample-reviewer", "李强", [out_agency], AgencyStaff.Role.REVIEWER)
+        staff = {"in_clerk": clerk, "out_clerk": clerk, "out_reviewer": reviewer}
+        employer = EmployerFactory(
+            name=employer_name,
+            uscc=unused_uscc(rng),
+            region=in_agency.region,
+            address="杭州市滨江区示例路 1 号（演示）",
+            phone="0571-00000000",
+        )
+        today = timezone.localdate()
+
+        def years_ago(years):
+            return datetime.date(today.year - years, today.month, min(today.day, 28))
+
+        if temporary_account:
+            born = {"born_after": years_ago(55), "born_before": years_ago(51), "man": True}
+        else:
+            born = {"born_after": years_ago(39), "born_before": years_ago(20)}
+        person = InsuredPersonFactory(
+            with_login=True,
+            name=name,
+            document_number=unused_resident_id("360426", rng, **born),
+            hukou_region=Region.objects.get(code="360400"),
+            phone="13800000001",
+            address=address,
+            employer=employer,
+        )
+        now = timezone.now()
+
+        def ago(days):
+            return now - datetime.timedelta(days=days)
+
+        with clock_at(ago(SUBMITTED)):
+            (case,) = services.create_drafts(
+                person=person,
+                schemes_and_agencies={scheme: (out_agency, in_agency)},
+                filed_by=person.user,
+                new_employer=employer,
+                old_person_number=old_person_number,
+                agent_name=agent_name,
+                agent_phone=agent_phone,
+                agent_relation=agent_relation,
+            )
+        case = put_in_state(case, State.SUBMITTED, at=ago(SUBMITTED), **staff)
+        assert case.temporary_account == (temporary_account and scheme == "pension"), "the eligibility rules"
+        if state in (State.REFUSED, State.RETURNED):
+            decision = {"reason": reason}
+            if state == State.REFUSED:
+                decision["legal_basis"] = legal_basis
+            return put_in_state(
+                case,
+                state,
+                at=ago(DECIDED),
+                data={"refuse_by_transfer_in": decision, "return_for_correction": decision},
+                **staff,
+            )
+
+        case = take(case, "send_contact_letter", by=clerk, at=ago(CONTACT_LETTER))
+        with clock_at(ago(AMOUNTS_ENTERED)):
+            services.save_contribution_table(case, clerk, contribution_rows(out_agency.region, years))
+        entered = {**amounts_for(case), "remittance_reference": remittance_reference}
+        case = take(case, "enter_amounts", by=clerk, at=ago(AMOUNTS_ENTERED), **entered)
+        case = take(case, "approve_amounts", by=reviewer, at=ago(FUNDS_TRANSFERRED))
+        case = take(case, "send_information_form", by=clerk, at=ago(INFORMATION_FORM))
+        case = take(case, "match_funds", by=clerk, at=ago(FUNDS_RECEIVED))
+        return take(case, "complete", by=clerk, at=ago(COMPLETED))
 
 
 def sample_document(case, kind) -> OfficialDocument:
@@ -241,13 +230,10 @@ def sample_document(case, kind) -> OfficialDocument:
 
 
 def sample_documents(**case_options) -> dict[str, OfficialDocument]:
-    """One document of every kind: five on a completed case, the written explanation on a refused one."""
+    """One document of every kind, as the steps produced them: five of a completed case, the written
+    explanation of a refused one."""
     completed = sample_case(state=State.COMPLETED, **case_options)
     refused = sample_case(state=State.REFUSED, **case_options)
-    documents = {
-        kind: sample_document(completed, kind)
-        for kind in DocumentKind.values
-        if kind != DocumentKind.WRITTEN_EXPLANATION
-    }
-    documents[DocumentKind.WRITTEN_EXPLANATION] = sample_document(refused, DocumentKind.WRITTEN_EXPLANATION)
+    documents = {document.kind: document for document in completed.documents.order_by("pk")}
+    documents[DocumentKind.WRITTEN_EXPLANATION] = refused.documents.get(kind=DocumentKind.WRITTEN_EXPLANATION)
     return documents
