@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from agencies.calendar import add_working_days
@@ -10,8 +11,8 @@ from agencies.models import AgencyStaff
 from agencies.queue import OPEN_STEP, WORK_ITEMS
 from applications import workflow
 from applications.identifiers import mask_document_number
-from applications.models import State
-from tests.agencies.conftest import PERSON_ID, case_in, user
+from applications.models import State, TransferApplication
+from tests.agencies.conftest import PERSON_ID, agencies, case_in, user
 from tests.factories import AgencyStaffFactory, InsuredPersonFactory, UserFactory, resident_id
 from tests.world import clock_at, login
 
@@ -36,23 +37,39 @@ def today():
         yield timezone.localdate()
 
 
-@pytest.fixture
-def cases(world, today):
+@pytest.fixture(scope="module")
+def work_items(demo_world, django_db_blocker):
     """One case per work item of Hangzhou (transfer-in) and Jiujiang (transfer-out), plus closed ones,
-    each walked there today: none is due soon or overdue."""
-    hz, jj, tj, wh = world["hangzhou"], world["jiujiang"], world["tianjin"], world["wuhan"]
-    return {
-        "review": case_in(State.SUBMITTED, jj, hz),
-        "review_tianjin": case_in(State.SUBMITTED, tj, hz),
-        "letter": case_in(State.CONTACT_LETTER_SENT, jj, hz),
-        "approval": case_in(State.AMOUNTS_PENDING_APPROVAL, jj, wh),
-        "form": case_in(State.FUNDS_TRANSFERRED, jj, tj),
-        "funds": case_in(State.INFORMATION_FORM_SENT, jj, hz),
-        "mismatch": case_in(State.FUNDS_MISMATCH, wh, hz),
-        "completed": case_in(State.COMPLETED, jj, hz),
-        "draft": case_in(State.DRAFT, jj, hz),
-        "returned": case_in(State.RETURNED, jj, hz),
-    }
+    each walked there on TODAY: none is due soon or overdue. Built once for the module (walking ten cases
+    through the workflow for each test would cost more than the tests), in a savepoint rolled back at its
+    end; each test runs in its own savepoint inside it."""
+    with django_db_blocker.unblock():
+        savepoint = transaction.atomic()
+        savepoint.__enter__()
+        try:
+            places = agencies()
+            hz, jj, tj, wh = places["hangzhou"], places["jiujiang"], places["tianjin"], places["wuhan"]
+            yield {
+                "review": case_in(State.SUBMITTED, jj, hz, at=TODAY),
+                "review_tianjin": case_in(State.SUBMITTED, tj, hz, at=TODAY),
+                "letter": case_in(State.CONTACT_LETTER_SENT, jj, hz, at=TODAY),
+                "approval": case_in(State.AMOUNTS_PENDING_APPROVAL, jj, wh, at=TODAY),
+                "form": case_in(State.FUNDS_TRANSFERRED, jj, tj, at=TODAY),
+                "funds": case_in(State.INFORMATION_FORM_SENT, jj, hz, at=TODAY),
+                "mismatch": case_in(State.FUNDS_MISMATCH, wh, hz, at=TODAY),
+                "completed": case_in(State.COMPLETED, jj, hz, at=TODAY),
+                "draft": case_in(State.DRAFT, jj, hz, at=TODAY),
+                "returned": case_in(State.RETURNED, jj, hz, at=TODAY),
+            }
+        finally:
+            transaction.set_rollback(True)
+            savepoint.__exit__(None, None, None)
+
+
+@pytest.fixture
+def cases(work_items, world, today):
+    """The module's work items, read afresh for each test."""
+    return {key: TransferApplication.objects.get(pk=case.pk) for key, case in work_items.items()}
 
 
 # Who may see it
@@ -170,7 +187,7 @@ def test_filter_by_the_other_agencys_province(client, world, cases):
     ]
 
 
-def test_filter_by_overdue_and_due_soon(client, world, today):
+def test_filter_by_overdue_and_due_soon(client, world, cases, today):
     hz, jj = world["hangzhou"], world["jiujiang"]
     soon_limit = add_working_days(today, 3)
     overdue = case_in(State.SUBMITTED, jj, hz, due=today - datetime.timedelta(days=1))
@@ -260,7 +277,7 @@ def test_an_id_number_with_a_lower_case_x_is_found(client, world):
 # Badges and order
 
 
-def test_overdue_and_due_soon_badges_and_overdue_cases_first(client, world, today):
+def test_overdue_and_due_soon_badges_and_overdue_cases_first(client, world, cases, today):
     hz, jj = world["hangzhou"], world["jiujiang"]
     soon_limit = add_working_days(today, 3)
     later = case_in(State.SUBMITTED, jj, hz, due=add_working_days(soon_limit, 7))
@@ -269,7 +286,10 @@ def test_overdue_and_due_soon_badges_and_overdue_cases_first(client, world, toda
     late = case_in(State.FUNDS_MISMATCH, jj, hz, due=today - datetime.timedelta(days=1))
     login(client, "clerk.hangzhou", language="en")
     response = client.get(queue_url(hz))
-    assert references(response) == [very_late.reference, late.reference, soon.reference, later.reference]
+    listed = references(response)
+    assert listed[:4] == [very_late.reference, late.reference, soon.reference, later.reference]
+    # Then the other work items, due later still.
+    assert set(listed[4:]) == {cases[k].reference for k in ("review", "review_tianjin", "funds", "mismatch")}
     rows = {row.reference: row for row in response.context["rows"]}
     assert rows[late.reference].is_overdue and not rows[late.reference].is_due_soon
     assert rows[soon.reference].is_due_soon and not rows[soon.reference].is_overdue
