@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
-from stdnum.exceptions import InvalidChecksum, InvalidFormat
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK_CHARS = "10X98765432"
@@ -125,37 +124,30 @@ def check_foreign_permanent_residence(number: str) -> None:
 
 
 def check_uscc(code: str) -> None:
-    """Check an 18-character unified social credit code (统一社会信用代码, GB 32100-2015) with
-    python-stdnum's cn.uscc; the messages say which part is wrong."""
+    """Check an 18-character unified social credit code (统一社会信用代码, GB 32100-2015). The check
+    character is computed by python-stdnum's cn.uscc. Its `validate` is not used: it demands digits in
+    the first two places, where GB 32100-2015 lets the registration authority and the type be letters
+    (e.g. Y, "other authorities"), so it would refuse real codes."""
     if len(code) != 18:
         raise ValidationError(
             _("A unified social credit code has 18 characters; this one has %(count)d."),
             code="length",
             params={"count": len(code)},
         )
-    try:
-        uscc.validate(code)
-    except InvalidFormat:
-        bad = [char for char in code if char not in USCC_ALPHABET]
-        if bad:
-            raise ValidationError(
-                _("The character %(char)s cannot appear in a unified social credit code."),
-                code="format",
-                params={"char": bad[0]},
-            ) from None
+    bad = [char for char in code if char not in USCC_ALPHABET]
+    if bad:
         raise ValidationError(
-            _(
-                "The first 8 characters of a unified social credit code (authority, type and region) are digits."
-            ),
+            _("The character %(char)s cannot appear in a unified social credit code."),
             code="format",
-        ) from None
-    except InvalidChecksum:
+            params={"char": bad[0]},
+        )
+    if uscc.calc_check_digit(code[:17]) != code[17]:
         raise ValidationError(
             _(
                 "The check character of this unified social credit code is wrong; please check every character."
             ),
             code="checksum",
-        ) from None
+        )
 
 
 def mask_document_number(number: str) -> str:

@@ -183,7 +183,7 @@ def run_workers(workers, results, limit=1800):
 
 def fresh_documents(count, start_seed):
     """`count` new pending documents, every kind in turn (two sample cases per six documents)."""
-    from applications.documents.samples import sample_documents
+    from tests.samples import sample_documents
 
     documents = []
     seed = start_seed
@@ -199,8 +199,8 @@ def per_kind(repeat, warmup):
     from applications.documents import render_official_document, template_for
     from applications.documents.context import document_context
     from applications.documents.renderer import html_to_pdf, render_html
-    from applications.documents.samples import sample_case, sample_document, sample_documents
     from applications.models import DocumentKind
+    from tests.samples import sample_case, sample_document, sample_documents
 
     latin_css = [CSS(string=LATIN_CSS)]
     documents = sample_documents(seed=1)

@@ -123,25 +123,18 @@ def demo_world(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def agency_staff_pass_second_factor(monkeypatch):
-    """Agency staff and administrators must pass a TOTP second factor (applications.second_factor). A test that logs a user
-    in with force_login means "this user is logged in", so for agency staff the session is also marked as
-    verified with a confirmed device. Tests of the second factor itself log in through the real pages."""
+    """Agency staff and administrators must pass a TOTP second factor (applications.second_factor). A test
+    that logs a user in with force_login means "this user is logged in", so for agency staff the session is
+    also marked as verified (tests.world.pass_second_factor, as tests.world.login does). Tests of the second
+    factor itself log in through the real pages."""
     from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from agencies.models import AgencyStaff
+    from tests.world import pass_second_factor
 
     original = Client.force_login
 
     def force_login(self, user, backend=None):
         original(self, user, backend)
-        if user.is_staff or AgencyStaff.objects.filter(user=user).exists():
-            device = TOTPDevice.objects.filter(
-                user=user, confirmed=True
-            ).first() or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-            session = self.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
+        pass_second_factor(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)

@@ -1,5 +1,14 @@
-"""Factories for ad-hoc people. Resident IDs and credit codes are generated with correct check
-characters over real division codes, so every object passes the same checks as user input."""
+"""Factories for ad-hoc people, agencies and staff. Resident IDs and credit codes are generated with correct
+check characters over real division codes, so every object passes the same checks as user input.
+
+Traits say what kind of object a test needs instead of building it by hand:
+- `InsuredPersonFactory(with_login=True)`: a person who signed up (the user name is the ID number);
+- `AgencyFactory(demo=True, scheme=..., region=...)`: the demo directory's agency of a prefecture, with the
+  values `agencies.reference.load_demo_agencies` gives it (found, not duplicated, when already loaded);
+- `AgencyStaffFactory(reviewer=True)`: a reviewer instead of a clerk.
+Users and staff roles are looked up before they are created, so that a named user ("clerk.beijing") or
+role can be asked for again.
+"""
 
 import datetime
 
@@ -8,6 +17,7 @@ from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
 from agencies.models import Agency, AgencyStaff, Region, Scheme
+from agencies.reference import DEMO_SCHEMES, demo_connected, place_name
 from applications.identifiers import USCC_ALPHABET, resident_id_check_char
 from applications.models import DocumentType, Employer, EmployerStaff, InsuredPerson
 
@@ -46,6 +56,7 @@ def region(code: str) -> Region:
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = get_user_model()
+        django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
@@ -59,10 +70,23 @@ class InsuredPersonFactory(DjangoModelFactory):
     class Meta:
         model = InsuredPerson
 
+    class Params:
+        with_login = factory.Trait(
+            user=factory.SubFactory(
+                UserFactory,
+                username=factory.SelfAttribute("..document_number"),
+                first_name=factory.SelfAttribute("..name"),
+            )
+        )
+
     name = factory.Sequence(lambda n: f"参保人{n}")
     document_type = DocumentType.RESIDENT_ID
+    # Born 1980 to 1999 (working age, under every age limit of the transfer rules for men); the pair of
+    # birth date and sequence number is different for each of the first 7,000 people.
     document_number = factory.Sequence(
-        lambda n: resident_id("330106", datetime.date(1980, 1, 1) + datetime.timedelta(days=37 * n), n % 1000)
+        lambda n: resident_id(
+            "330106", datetime.date(1980, 1, 1) + datetime.timedelta(days=n % 7000), n % 1000
+        )
     )
     hukou_region = factory.LazyFunction(lambda: region("330100"))
     phone = "13800138000"
@@ -80,14 +104,36 @@ class EmployerFactory(DjangoModelFactory):
 class EmployerStaffFactory(DjangoModelFactory):
     class Meta:
         model = EmployerStaff
+        django_get_or_create = ("user", "employer")
 
     user = factory.SubFactory(UserFactory)
     employer = factory.SubFactory(EmployerFactory)
 
 
+def _demo_place(agency):
+    return place_name(agency.region)
+
+
+def _demo_name(agency):
+    return f"{_demo_place(agency)}{DEMO_SCHEMES[agency.scheme][1]}（演示）"
+
+
 class AgencyFactory(DjangoModelFactory):
     class Meta:
         model = Agency
+        django_get_or_create = ("code",)
+
+    class Params:
+        demo = factory.Trait(
+            code=factory.LazyAttribute(lambda a: f"{DEMO_SCHEMES[a.scheme][0]}{a.region.code}"),
+            name=factory.LazyAttribute(_demo_name),
+            address=factory.LazyAttribute(lambda a: f"{_demo_place(a)}演示路 1 号（演示地址）"),
+            phone="0000-12333（演示）",
+            online_connected=factory.LazyAttribute(lambda a: demo_connected(a.region.code)),
+            fund_account_name=factory.LazyAttribute(lambda a: f"{_demo_name(a)}基金收入户"),
+            fund_bank="演示银行（非真实账户）",
+            fund_account_number=factory.LazyAttribute(lambda a: f"DEMO-{a.code}"),
+        )
 
     code = factory.Sequence(lambda n: f"TEST{n:04d}")
     name = factory.Sequence(lambda n: f"测试经办机构{n}（演示）")
@@ -104,6 +150,10 @@ class AgencyFactory(DjangoModelFactory):
 class AgencyStaffFactory(DjangoModelFactory):
     class Meta:
         model = AgencyStaff
+        django_get_or_create = ("user", "agency", "role")
+
+    class Params:
+        reviewer = factory.Trait(role=AgencyStaff.Role.REVIEWER)
 
     user = factory.SubFactory(UserFactory)
     agency = factory.SubFactory(AgencyFactory)

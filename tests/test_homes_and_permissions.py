@@ -7,15 +7,11 @@ from agencies.models import Agency
 from applications.identifiers import mask_document_number
 from applications.models import Employer, EmployerStaff, InsuredPerson
 from tests.factories import AgencyStaffFactory, EmployerStaffFactory, UserFactory
+from tests.world import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
 
 User = get_user_model()
-
-
-def login(client, username):
-    client.force_login(User.objects.get(username=username))
-    return client
 
 
 def demo_employer():

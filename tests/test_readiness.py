@@ -13,7 +13,7 @@ from django.utils import timezone
 from applications import services
 from applications.models import OfficialDocument
 from tests.test_settings_and_deployment import ROOT, clean_env
-from tests.workflow.helpers import build_small_world, new_case
+from tests.world import build_small_world, new_case
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,8 @@ from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from applications.documents import render_official_document, renderer
+from applications import documents
+from applications.documents import renderer
 from applications.models import OfficialDocument
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def render_document(self, document_id):
         document.attempts += 1
         document.task_id = self.request.id or ""
         try:
-            pdf = render_official_document(document)
+            pdf = documents.render_official_document(document)
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:  # a template or data problem: retrying would fail the same way

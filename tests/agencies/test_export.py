@@ -10,7 +10,9 @@ from django.utils import timezone, translation
 
 from applications.identifiers import mask_document_number
 from applications.models import AccessRecord, State
-from tests.agencies.conftest import login, make_case, new_person, user
+from tests.agencies.conftest import case_in, user
+from tests.factories import InsuredPersonFactory
+from tests.world import login
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +34,18 @@ def rows_of(body):
 
 def test_the_export_is_utf8_with_bom_and_has_the_columns_of_the_queue(client, world):
     today = timezone.localdate()
-    person = new_person(name="欧阳娜娜")
-    overdue = make_case(
+    person = InsuredPersonFactory(with_login=True, name="欧阳娜娜")
+    # Submitted 40 days ago: 15 working days are past, the contact letter is overdue.
+    overdue = case_in(
+        State.SUBMITTED,
         world["jiujiang"],
         world["hangzhou"],
-        State.SUBMITTED,
-        today - datetime.timedelta(days=2),
         person=person,
+        at=today - datetime.timedelta(days=40),
     )
-    later = make_case(
-        world["tianjin"], world["hangzhou"], State.INFORMATION_FORM_SENT, today + datetime.timedelta(days=30)
-    )
-    login(client, "clerk.hangzhou")
+    assert overdue.due_date < today
+    later = case_in(State.INFORMATION_FORM_SENT, world["tianjin"], world["hangzhou"])
+    login(client, "clerk.hangzhou", language="en")
     response, body = download(client, world["hangzhou"])
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment; filename=")
@@ -59,7 +61,7 @@ def test_the_export_is_utf8_with_bom_and_has_the_columns_of_the_queue(client, wo
         mask_document_number(person.document_number),
         "欧阳娜娜",
         world["jiujiang"].name,
-        (today - datetime.timedelta(days=2)).isoformat(),
+        overdue.due_date.isoformat(),
         "yes",
     ]
     assert rows[2][0] == later.reference
@@ -70,12 +72,11 @@ def test_the_export_is_utf8_with_bom_and_has_the_columns_of_the_queue(client, wo
 
 
 def test_the_export_follows_the_filters_of_the_view_and_every_page(client, world):
-    today = timezone.localdate()
-    for n in range(30):
-        make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, today + datetime.timedelta(days=n))
-    make_case(world["tianjin"], world["hangzhou"], State.SUBMITTED, today)
-    make_case(world["jiujiang"], world["hangzhou"], State.FUNDS_MATCHED, today)
-    login(client, "clerk.hangzhou")
+    for _n in range(30):
+        case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"])
+    case_in(State.SUBMITTED, world["tianjin"], world["hangzhou"])
+    case_in(State.FUNDS_MATCHED, world["jiujiang"], world["hangzhou"])
+    login(client, "clerk.hangzhou", language="en")
     _response, body = download(
         client, world["hangzhou"], work="review", region="360000", per_page="10", page="2"
     )
@@ -85,12 +86,10 @@ def test_the_export_follows_the_filters_of_the_view_and_every_page(client, world
 
 
 def test_the_export_searches_by_full_id_number_without_writing_it(client, world):
-    person = new_person()
-    case = make_case(
-        world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate(), person=person
-    )
-    make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate())
-    login(client, "clerk.hangzhou")
+    person = InsuredPersonFactory(with_login=True)
+    case = case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"], person=person)
+    case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"])
+    login(client, "clerk.hangzhou", language="en")
     _response, body = download(client, world["hangzhou"], q=person.document_number)
     rows = rows_of(body)
     assert [row[0] for row in rows[1:]] == [case.reference]
@@ -98,17 +97,17 @@ def test_the_export_searches_by_full_id_number_without_writing_it(client, world)
 
 
 def test_names_that_look_like_formulas_are_neutralised(client, world):
-    person = new_person(name='=HYPERLINK("http://evil.example","点击")')
-    make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate(), person=person)
-    login(client, "clerk.hangzhou")
+    person = InsuredPersonFactory(with_login=True, name='=HYPERLINK("http://evil.example","点击")')
+    case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"], person=person)
+    login(client, "clerk.hangzhou", language="en")
     _response, body = download(client, world["hangzhou"])
     assert rows_of(body)[1][4] == '\'=HYPERLINK("http://evil.example","点击")'
 
 
 def test_exports_are_recorded_and_only_for_the_agencys_staff(client, world):
-    login(client, "clerk.jiujiang")
+    login(client, "clerk.jiujiang", language="en")
     assert client.get(csv_url(world["hangzhou"])).status_code == 404
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     download(client, world["hangzhou"])
     assert (
         AccessRecord.objects.filter(user=user("clerk.hangzhou"), what=AccessRecord.What.EXPORTED).count() == 1
@@ -116,7 +115,7 @@ def test_exports_are_recorded_and_only_for_the_agencys_staff(client, world):
 
 
 def test_the_queue_page_links_to_the_export_of_the_same_view(client, world):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     html = client.get(
         f"/agency/{world['hangzhou'].pk}/queue/", {"work": "funds", "due": "overdue", "page": "1"}
     ).content.decode()
@@ -138,8 +137,8 @@ def test_the_queue_page_links_to_the_export_of_the_same_view(client, world):
     ids=repr,
 )
 def test_every_formula_start_is_neutralised_in_the_export(client, world, name):
-    person = new_person(name=name)
-    make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate(), person=person)
+    person = InsuredPersonFactory(with_login=True, name=name)
+    case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"], person=person)
     login(client, "clerk.hangzhou")
     _response, body = download(client, world["hangzhou"])
     assert rows_of(body)[1][4] == "'" + name
@@ -149,8 +148,8 @@ def test_every_formula_start_is_neutralised_in_the_export(client, world, name):
 def test_names_that_cannot_run_are_exported_as_they_are(client, world, name):
     """ "-1" is a plain number: a spreadsheet reads it as one and never runs it, so it keeps its sign
     (the guard's decision for "-": only what is not a plain number gets the apostrophe)."""
-    person = new_person(name=name)
-    make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate(), person=person)
+    person = InsuredPersonFactory(with_login=True, name=name)
+    case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"], person=person)
     login(client, "clerk.hangzhou")
     _response, body = download(client, world["hangzhou"])
     assert rows_of(body)[1][4] == name
@@ -158,7 +157,7 @@ def test_names_that_cannot_run_are_exported_as_they_are(client, world, name):
 
 def test_the_export_is_streamed_a_row_at_a_time(client, world):
     for _n in range(3):
-        make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate())
+        case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"])
     login(client, "clerk.hangzhou")
     response = client.get(csv_url(world["hangzhou"]))
     assert response.streaming
@@ -168,7 +167,7 @@ def test_the_export_is_streamed_a_row_at_a_time(client, world):
 
 
 def test_the_export_is_in_chinese_by_default(client, world):
-    make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate())
+    case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"])
     login(client, "clerk.hangzhou", language="zh-hans")
     _response, body = download(client, world["hangzhou"])
     header = rows_of(body)[0]

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from agencies.calendar import add_working_days
@@ -11,8 +12,11 @@ from agencies.queue import OPEN_STEP, WORK_ITEMS
 from applications.identifiers import mask_document_number
 from applications.models import State, TransferApplication
 from applications.states import HOLDER, Party
-from tests.agencies.conftest import PERSON_ID, login, make_case, new_person, user
-from tests.factories import AgencyStaffFactory, UserFactory, resident_id
+from tests.agencies.conftest import PERSON_ID, agencies, case_in, user
+from tests.factories import AgencyStaffFactory, InsuredPersonFactory, UserFactory, resident_id
+from tests.world import clock_at, login
+
+TODAY = datetime.date(2025, 11, 12)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,26 +31,45 @@ def references(response):
 
 @pytest.fixture
 def today():
-    return timezone.localdate()
+    """Every clock stands at an ordinary Wednesday, weeks away from any public holiday, so that the
+    due dates below ("due today", "due soon", overdue) are working days a step can fall due on."""
+    with clock_at(TODAY):
+        yield timezone.localdate()
+
+
+@pytest.fixture(scope="module")
+def work_items(demo_world, django_db_blocker):
+    """One case per work item of Hangzhou (transfer-in) and Jiujiang (transfer-out), plus closed ones,
+    each walked there on TODAY: none is due soon or overdue. Built once for the module (walking ten cases
+    through the workflow for each test would cost more than the tests), in a savepoint rolled back at its
+    end; each test runs in its own savepoint inside it."""
+    with django_db_blocker.unblock():
+        savepoint = transaction.atomic()
+        savepoint.__enter__()
+        try:
+            places = agencies()
+            hz, jj, tj, wh = places["hangzhou"], places["jiujiang"], places["tianjin"], places["wuhan"]
+            yield {
+                "review": case_in(State.SUBMITTED, jj, hz, at=TODAY),
+                "review_tianjin": case_in(State.SUBMITTED, tj, hz, at=TODAY),
+                "letter": case_in(State.CONTACT_LETTER_SENT, jj, hz, at=TODAY),
+                "approval": case_in(State.AMOUNTS_PENDING_APPROVAL, jj, wh, at=TODAY),
+                "form": case_in(State.FUNDS_TRANSFERRED, jj, tj, at=TODAY),
+                "funds": case_in(State.INFORMATION_FORM_SENT, jj, hz, at=TODAY),
+                "mismatch": case_in(State.FUNDS_MISMATCH, wh, hz, at=TODAY),
+                "completed": case_in(State.COMPLETED, jj, hz, at=TODAY),
+                "draft": case_in(State.DRAFT, jj, hz, at=TODAY),
+                "returned": case_in(State.RETURNED, jj, hz, at=TODAY),
+            }
+        finally:
+            transaction.set_rollback(True)
+            savepoint.__exit__(None, None, None)
 
 
 @pytest.fixture
-def cases(world, today):
-    """One case per work item of Hangzhou (transfer-in) and Jiujiang (transfer-out), plus closed ones."""
-    hz, jj, tj, wh = world["hangzhou"], world["jiujiang"], world["tianjin"], world["wuhan"]
-    later = today + datetime.timedelta(days=40)
-    return {
-        "review": make_case(jj, hz, State.SUBMITTED, later),
-        "review_tianjin": make_case(tj, hz, State.SUBMITTED, later + datetime.timedelta(days=1)),
-        "letter": make_case(jj, hz, State.CONTACT_LETTER_SENT, later),
-        "approval": make_case(jj, wh, State.AMOUNTS_PENDING_APPROVAL, later),
-        "form": make_case(jj, tj, State.FUNDS_TRANSFERRED, later),
-        "funds": make_case(jj, hz, State.INFORMATION_FORM_SENT, later),
-        "mismatch": make_case(wh, hz, State.FUNDS_MISMATCH, later),
-        "completed": make_case(jj, hz, State.COMPLETED, transfer_total=1, received_amount=1),
-        "draft": make_case(jj, hz, State.DRAFT),
-        "returned": make_case(jj, hz, State.RETURNED),
-    }
+def cases(work_items, world, today):
+    """The module's work items, read afresh for each test."""
+    return {key: TransferApplication.objects.get(pk=case.pk) for key, case in work_items.items()}
 
 
 # Who may see it
@@ -57,14 +80,13 @@ def test_the_work_items_cover_exactly_the_states_an_agency_holds():
     covered = [s for item in WORK_ITEMS.values() for s in item.states]
     assert sorted(covered) == sorted(held)
     for item in WORK_ITEMS.values():
-        # Every state of a work item is held by a party of the same agency side.
         sides = {"in" if "transfer_in" in HOLDER[s] else "out" for s in item.states}
         assert sides == {item.side}
 
 
 @pytest.mark.parametrize("username", ["clerk.hangzhou", "reviewer.hangzhou"])
 def test_staff_of_the_agency_see_its_queue(client, world, cases, username):
-    login(client, username)
+    login(client, username, language="en")
     response = client.get(queue_url(world["hangzhou"]))
     assert response.status_code == 200
     assert "Case queue" in response.content.decode()
@@ -73,7 +95,7 @@ def test_staff_of_the_agency_see_its_queue(client, world, cases, username):
 @pytest.mark.parametrize("username", ["clerk.jiujiang", "reviewer.jiujiang", PERSON_ID, "hr.hangzhou"])
 @pytest.mark.parametrize("path", ["queue/", "queue.csv", "statistics/"])
 def test_other_agencies_staff_and_applicants_get_404(client, world, cases, username, path):
-    login(client, username)
+    login(client, username, language="en")
     assert client.get(f"/agency/{world['hangzhou'].pk}/{path}").status_code == 404
 
 
@@ -89,10 +111,10 @@ def test_a_user_without_any_role_gets_404_and_anonymous_users_log_in(client, wor
 
 
 def test_the_queue_lists_the_cases_waiting_for_the_agency_and_nothing_else(client, world, cases):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     listed = set(references(client.get(queue_url(world["hangzhou"]))))
     assert listed == {cases[k].reference for k in ("review", "review_tianjin", "funds", "mismatch")}
-    login(client, "clerk.jiujiang")
+    login(client, "clerk.jiujiang", language="en")
     listed = set(references(client.get(queue_url(world["jiujiang"]))))
     assert listed == {cases[k].reference for k in ("letter", "approval", "form")}
 
@@ -110,14 +132,14 @@ def test_the_queue_lists_the_cases_waiting_for_the_agency_and_nothing_else(clien
     ],
 )
 def test_work_item_tabs(client, world, cases, agency, work, expected):
-    login(client, f"clerk.{agency}")
+    login(client, f"clerk.{agency}", language="en")
     response = client.get(queue_url(world[agency]), {"work": work})
     assert set(references(response)) == {cases[k].reference for k in expected}
 
 
 def test_tabs_show_how_many_cases_each_work_item_has(client, world, cases, today):
-    make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED, today - datetime.timedelta(days=1))
-    login(client, "clerk.hangzhou")
+    case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"], due=today - datetime.timedelta(days=1))
+    login(client, "clerk.hangzhou", language="en")
     tabs = {
         key: (count, overdue)
         for key, _label, count, overdue in client.get(queue_url(world["hangzhou"])).context["tabs"]
@@ -133,7 +155,7 @@ def test_filter_by_step_to_take(client, world, cases):
     assert OPEN_STEP[State.CONTACT_LETTER_SENT] == OPEN_STEP[State.AMOUNTS_PENDING_APPROVAL] == 3
     assert OPEN_STEP[State.FUNDS_TRANSFERRED] == 4
     assert OPEN_STEP[State.FUNDS_MATCHED] == 5
-    login(client, "clerk.jiujiang")
+    login(client, "clerk.jiujiang", language="en")
     url = queue_url(world["jiujiang"])
     assert set(references(client.get(url, {"step": 3}))) == {
         cases["letter"].reference,
@@ -144,14 +166,14 @@ def test_filter_by_step_to_take(client, world, cases):
 
 
 def test_filter_by_scheme(client, world, cases):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     url = queue_url(world["hangzhou"])
     assert len(references(client.get(url, {"scheme": "pension"}))) == 4
     assert references(client.get(url, {"scheme": "medical"})) == []
 
 
 def test_filter_by_the_other_agencys_province(client, world, cases):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     url = queue_url(world["hangzhou"])
     assert references(client.get(url, {"region": "120000"})) == [cases["review_tianjin"].reference]
     assert set(references(client.get(url, {"region": "360000"}))) == {
@@ -159,20 +181,20 @@ def test_filter_by_the_other_agencys_province(client, world, cases):
         cases["funds"].reference,
     }
     # Transfer-out side: the province of the transfer-in agency.
-    login(client, "clerk.jiujiang")
+    login(client, "clerk.jiujiang", language="en")
     assert references(client.get(queue_url(world["jiujiang"]), {"region": "420000"})) == [
         cases["approval"].reference
     ]
 
 
-def test_filter_by_overdue_and_due_soon(client, world, today):
+def test_filter_by_overdue_and_due_soon(client, world, cases, today):
     hz, jj = world["hangzhou"], world["jiujiang"]
     soon_limit = add_working_days(today, 3)
-    overdue = make_case(jj, hz, State.SUBMITTED, today - datetime.timedelta(days=1))
-    due_today = make_case(jj, hz, State.SUBMITTED, today)
-    due_soon = make_case(jj, hz, State.SUBMITTED, soon_limit)
-    later = make_case(jj, hz, State.SUBMITTED, soon_limit + datetime.timedelta(days=1))
-    login(client, "clerk.hangzhou")
+    overdue = case_in(State.SUBMITTED, jj, hz, due=today - datetime.timedelta(days=1))
+    due_today = case_in(State.SUBMITTED, jj, hz, due=today)
+    due_soon = case_in(State.SUBMITTED, jj, hz, due=soon_limit)
+    later = case_in(State.SUBMITTED, jj, hz, due=add_working_days(soon_limit, 1))
+    login(client, "clerk.hangzhou", language="en")
     url = queue_url(hz)
     assert references(client.get(url, {"due": "overdue"})) == [overdue.reference]
     assert references(client.get(url, {"due": "soon"})) == [due_today.reference, due_soon.reference]
@@ -180,7 +202,7 @@ def test_filter_by_overdue_and_due_soon(client, world, today):
 
 
 def test_invalid_filter_values_are_ignored(client, world, cases):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     response = client.get(
         queue_url(world["hangzhou"]),
         {"step": "9", "scheme": "x", "work": "nope", "person": "a", "page": "-1"},
@@ -198,7 +220,7 @@ def test_search_by_name_and_by_case_reference(client, world, cases):
     person = cases["funds"].person
     person.name = "欧阳娜娜"
     person.save()
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     url = queue_url(world["hangzhou"])
     assert references(client.get(url, {"q": "欧阳"})) == [cases["funds"].reference]
     assert references(client.get(url, {"q": cases["review"].reference.lower()})) == [
@@ -208,7 +230,7 @@ def test_search_by_name_and_by_case_reference(client, world, cases):
 
 def test_search_by_full_id_number_finds_the_case_and_never_shows_the_number(client, world, cases):
     number = cases["review"].person.document_number
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     response = client.get(queue_url(world["hangzhou"]), {"q": number, "work": "review"})
     # The number leaves the address at once: the browser keeps the redirected address in its history.
     assert response.status_code == 302
@@ -223,7 +245,7 @@ def test_search_by_full_id_number_finds_the_case_and_never_shows_the_number(clie
 
 def test_search_by_id_number_matches_the_whole_number_only(client, world, cases):
     number = cases["review"].person.document_number
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     url = queue_url(world["hangzhou"])
     # A part of the number is no ID number: it is searched as a name or reference and finds nothing.
     assert references(client.get(url, {"q": number[-6:]})) == []
@@ -233,7 +255,7 @@ def test_search_by_id_number_matches_the_whole_number_only(client, world, cases)
 
 
 def test_search_by_id_number_of_a_person_without_a_case_here_finds_nothing(client, world, cases):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     response = client.get(queue_url(world["hangzhou"]), {"q": PERSON_ID}, follow=True)
     assert references(response) == []
     html = response.content.decode()
@@ -243,11 +265,11 @@ def test_search_by_id_number_of_a_person_without_a_case_here_finds_nothing(clien
 
 def test_an_id_number_with_a_lower_case_x_is_found(client, world):
     numbers = (resident_id("330106", datetime.date(1980, 5, 5), sequence) for sequence in range(1, 999))
-    person = new_person(number=next(n for n in numbers if n.endswith("X")))
-    case = make_case(
-        world["jiujiang"], world["hangzhou"], State.SUBMITTED, timezone.localdate(), person=person
+    person = InsuredPersonFactory(
+        with_login=True, document_number=next(n for n in numbers if n.endswith("X"))
     )
-    login(client, "clerk.hangzhou")
+    case = case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"], person=person)
+    login(client, "clerk.hangzhou", language="en")
     response = client.get(queue_url(world["hangzhou"]), {"q": person.document_number.lower()}, follow=True)
     assert references(response) == [case.reference]
 
@@ -255,16 +277,19 @@ def test_an_id_number_with_a_lower_case_x_is_found(client, world):
 # Badges and order
 
 
-def test_overdue_and_due_soon_badges_and_overdue_cases_first(client, world, today):
+def test_overdue_and_due_soon_badges_and_overdue_cases_first(client, world, cases, today):
     hz, jj = world["hangzhou"], world["jiujiang"]
     soon_limit = add_working_days(today, 3)
-    later = make_case(jj, hz, State.SUBMITTED, soon_limit + datetime.timedelta(days=10))
-    soon = make_case(jj, hz, State.INFORMATION_FORM_SENT, soon_limit)
-    very_late = make_case(jj, hz, State.SUBMITTED, today - datetime.timedelta(days=20))
-    late = make_case(jj, hz, State.FUNDS_MISMATCH, today - datetime.timedelta(days=1))
-    login(client, "clerk.hangzhou")
+    later = case_in(State.SUBMITTED, jj, hz, due=add_working_days(soon_limit, 7))
+    soon = case_in(State.INFORMATION_FORM_SENT, jj, hz, due=soon_limit)
+    very_late = case_in(State.SUBMITTED, jj, hz, due=today - datetime.timedelta(days=20))
+    late = case_in(State.FUNDS_MISMATCH, jj, hz, due=today - datetime.timedelta(days=1))
+    login(client, "clerk.hangzhou", language="en")
     response = client.get(queue_url(hz))
-    assert references(response) == [very_late.reference, late.reference, soon.reference, later.reference]
+    listed = references(response)
+    assert listed[:4] == [very_late.reference, late.reference, soon.reference, later.reference]
+    # Then the other work items, due later still.
+    assert set(listed[4:]) == {cases[k].reference for k in ("review", "review_tianjin", "funds", "mismatch")}
     rows = {row.reference: row for row in response.context["rows"]}
     assert rows[late.reference].is_overdue and not rows[late.reference].is_due_soon
     assert rows[soon.reference].is_due_soon and not rows[soon.reference].is_overdue
@@ -274,74 +299,8 @@ def test_overdue_and_due_soon_badges_and_overdue_cases_first(client, world, toda
     assert table.count('<span class="badge text-bg-warning">Due soon</span>') == 1
 
 
-# Pages
-
-
-@pytest.fixture
-def many_cases(world, today):
-    """120 cases waiting for Hangzhou, each with its own person and one of several partner agencies."""
-    from agencies.models import Agency
-
-    partners = list(Agency.objects.filter(scheme="pension").exclude(pk=world["hangzhou"].pk)[:12])
-    states = [State.SUBMITTED, State.INFORMATION_FORM_SENT, State.FUNDS_MISMATCH, State.FUNDS_MATCHED]
-    return [
-        make_case(
-            partners[n % len(partners)],
-            world["hangzhou"],
-            states[n % len(states)],
-            today + datetime.timedelta(days=n - 10),
-        )
-        for n in range(120)
-    ]
-
-
-@pytest.mark.parametrize(
-    ("per_page", "expected"), [(None, 25), ("10", 10), ("100", 100), ("5", 10), ("500", 100), ("x", 25)]
-)
-def test_page_size_is_bounded(client, world, many_cases, per_page, expected):
-    login(client, "clerk.hangzhou")
-    response = client.get(queue_url(world["hangzhou"]), {"per_page": per_page} if per_page else {})
-    assert len(response.context["rows"]) == expected
-
-
-def test_pages_keep_the_filters_and_cover_every_case_once(client, world, many_cases):
-    login(client, "clerk.hangzhou")
-    url = queue_url(world["hangzhou"])
-    seen = []
-    for number in range(1, 4):  # 30 new applications, 10 per page
-        response = client.get(url, {"per_page": 10, "page": number, "work": "review"})
-        seen += references(response)
-    assert response.context["page"].paginator.num_pages == 3
-    expected = TransferApplication.objects.filter(transfer_in_agency=world["hangzhou"], state=State.SUBMITTED)
-    assert sorted(seen) == sorted(expected.values_list("reference", flat=True))
-    html = client.get(url, {"per_page": 10, "work": "review"}).content.decode()
-    assert "?per_page=10&amp;work=review&amp;page=2" in html
-    # A page past the end shows the last page.
-    assert client.get(url, {"per_page": 100, "page": 99}).context["page"].number == 2
-
-
-def test_the_queue_costs_the_same_number_of_queries_whatever_the_page_size(
-    client, world, many_cases, django_assert_num_queries, django_assert_max_num_queries
-):
-    login(client, "clerk.hangzhou")
-    url = queue_url(world["hangzhou"])
-    client.get(url)  # the session and the user are loaded the same way on every later request
-    with django_assert_max_num_queries(20) as small:
-        response = client.get(url, {"per_page": 10})
-    assert len(response.context["rows"]) == 10
-    with django_assert_num_queries(len(small.captured_queries)):
-        response = client.get(url, {"per_page": 100})
-    assert len(response.context["rows"]) == 100
-    # Filters and tabs do not add queries either.
-    with django_assert_num_queries(len(small.captured_queries)):
-        response = client.get(
-            url, {"per_page": 50, "page": 2, "work": "funds", "scheme": "pension", "due": ""}
-        )
-    assert len(response.context["rows"]) == 40
-
-
 def test_htmx_requests_get_the_queue_part_only(client, world, cases):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     response = client.get(queue_url(world["hangzhou"]), {"work": "funds"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="queue"')
@@ -351,11 +310,11 @@ def test_htmx_requests_get_the_queue_part_only(client, world, cases):
 
 def test_navigation_links_between_queue_approvals_and_statistics(client, world):
     hz = world["hangzhou"]
-    login(client, "reviewer.hangzhou")
+    login(client, "reviewer.hangzhou", language="en")
     html = client.get(queue_url(hz)).content.decode()
     assert f'href="/agency/{hz.pk}/approvals/"' in html
     assert f'href="/agency/{hz.pk}/statistics/"' in html
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     html = client.get(f"/agency/{hz.pk}/statistics/").content.decode()
     assert f'href="/agency/{hz.pk}/queue/"' in html
     assert "/approvals/" not in html  # clerks have no approval inbox
@@ -364,7 +323,7 @@ def test_navigation_links_between_queue_approvals_and_statistics(client, world):
 def test_staff_of_two_agencies_see_each_queue_separately(client, world, cases):
     clerk = user("clerk.hangzhou")
     AgencyStaffFactory(user=clerk, agency=world["jiujiang"], role=AgencyStaff.Role.CLERK)
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     assert set(references(client.get(queue_url(world["jiujiang"])))) == {
         cases[k].reference for k in ("letter", "approval", "form")
     }

@@ -9,9 +9,13 @@ from django.utils import timezone
 
 from agencies import stats, svg
 from agencies.calendar import add_working_days
+from agencies.models import DeadlinePolicy, Region
+from applications import services
 from applications.models import State
 from applications.rules import deadlines
-from tests.agencies.conftest import add_event, local_time, login, make_case
+from tests.agencies.conftest import case_in
+from tests.factories import InsuredPersonFactory
+from tests.world import clock_at, login, moment_in_china, new_case, put_in_state, take
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +26,8 @@ def statistics_url(agency):
 
 @pytest.fixture
 def known(world):
-    """Six Jiujiang → Hangzhou pension cases with their events, around day A (80 days ago).
+    """Six Jiujiang → Hangzhou pension cases, each walked through the workflow service at the times of
+    its history around day A (80 days ago), so that their events are the service's own.
 
     Any number of working days n ≥ 1 puts the due date at least one calendar day after the opening, and
     15 working days never reach 59 calendar days, whatever the holidays: so +1 day is on time and +59
@@ -33,42 +38,55 @@ def known(world):
     jj, hz = world["jiujiang"], world["hangzhou"]
 
     def day(offset, hour=10):
-        return local_time(a + datetime.timedelta(days=offset), hour)
+        return moment_in_china(a + datetime.timedelta(days=offset), hour)
+
+    def new(at):
+        return new_case(agencies=(jj, hz), person=InsuredPersonFactory(with_login=True), at=at)
 
     cases = {}
     # 1: letter next day (on time), form next day (on time, Jiujiang), completed 59 days later (late).
-    c = cases[1] = make_case(jj, hz, State.COMPLETED, transfer_total=1, received_amount=1)
-    add_event(c, "created", day(-1))
-    add_event(c, "submit", day(0))
-    add_event(c, "send_contact_letter", day(1))
-    add_event(c, "enter_amounts", day(1, 15))
-    add_event(c, "approve_amounts", day(2, 9))
-    add_event(c, "send_information_form", day(2))
-    add_event(c, "match_funds", day(60))
-    add_event(c, "complete", day(61))
+    c = cases[1] = new(day(-1))
+    take(c, "submit", at=day(0))
+    take(c, "send_contact_letter", at=day(1))
+    take(c, "enter_amounts", at=day(1, 15))
+    take(c, "approve_amounts", at=day(2, 9))
+    take(c, "send_information_form", at=day(2))
+    take(c, "match_funds", at=day(60))
+    take(c, "complete", at=day(61))
     # 2: letter 59 days late; the transfer-out agency refuses the next day (on time).
-    c = cases[2] = make_case(jj, hz, State.REFUSED)
-    add_event(c, "submit", day(0))
-    add_event(c, "send_contact_letter", day(59))
-    add_event(c, "refuse_by_transfer_out", day(60))
-    # 3: refused by the transfer-in agency two days later (on time).
-    c = cases[3] = make_case(jj, hz, State.REFUSED)
-    add_event(c, "submit", day(0))
-    add_event(c, "refuse_by_transfer_in", day(1))
+    c = cases[2] = put_in_state(new(day(0)), State.SUBMITTED, at=day(0))
+    take(c, "send_contact_letter", at=day(59))
+    take(c, "refuse_by_transfer_out", at=day(60))
+    # 3: refused by the transfer-in agency the next day (on time).
+    c = cases[3] = put_in_state(new(day(0)), State.SUBMITTED, at=day(0))
+    take(c, "refuse_by_transfer_in", at=day(1))
     # 4: withdrawn by the applicant: not counted.
-    c = cases[4] = make_case(jj, hz, State.WITHDRAWN)
-    add_event(c, "submit", day(0))
-    add_event(c, "withdraw", day(1))
-    # 5: submitted 30 days ago and still waiting, overdue since yesterday.
-    c = cases[5] = make_case(jj, hz, State.SUBMITTED, due_date=today - datetime.timedelta(days=1))
-    add_event(c, "submit", local_time(today - datetime.timedelta(days=30)))
-    # 6: returned for correction on time, resubmitted, flagged overdue by the sweeper, then answered.
-    c = cases[6] = make_case(jj, hz, State.CONTACT_LETTER_SENT, due_date=today + datetime.timedelta(days=20))
-    add_event(c, "submit", day(0))
-    add_event(c, "return_for_correction", day(1))
-    add_event(c, "resubmit", day(5))
-    add_event(c, "flagged_overdue", day(6))
-    add_event(c, "send_contact_letter", day(7))
+    c = cases[4] = put_in_state(new(day(0)), State.SUBMITTED, at=day(0))
+    take(c, "withdraw", at=day(1))
+    # 5: submitted 30 days ago and still waiting, overdue: 15 working days are past.
+    thirty_days_ago = moment_in_china(today - datetime.timedelta(days=30))
+    cases[5] = put_in_state(new(thirty_days_ago), State.SUBMITTED, at=thirty_days_ago)
+    assert cases[5].due_date < today
+    # 6: returned for correction on time and resubmitted 12 days ago, when Zhejiang promised its contact
+    # letters within one working day; the sweeper flagged the case the day after that due date, and the
+    # letter went out then. Zhejiang has since gone back to the national 15 days, by which the letter was
+    # on time: the flag makes it late all the same.
+    c = cases[6] = put_in_state(new(day(0)), State.SUBMITTED, at=day(0))
+    take(c, "return_for_correction", at=day(1))
+    policy = DeadlinePolicy.objects.create(
+        scheme="pension",
+        province=Region.objects.get(code="330000"),
+        contact_letter_days=1,
+        transfer_out_days=15,
+        continuation_days=15,
+    )
+    c = take(c, "resubmit", at=moment_in_china(today - datetime.timedelta(days=12)))
+    flagged_on = c.due_date + datetime.timedelta(days=1)
+    with clock_at(flagged_on):
+        assert services.notify_overdue(c, timezone.localdate())
+    c = take(c, "send_contact_letter", at=moment_in_china(flagged_on, 11))
+    policy.delete()
+    assert c.due_date >= today  # the transfer-out agency's step is not overdue
     return {"a": a, "today": today, "cases": cases}
 
 
@@ -108,12 +126,10 @@ def test_the_due_date_is_counted_in_working_days_from_the_opening_event(world):
     hz, jj = world["hangzhou"], world["jiujiang"]
     opened = datetime.date(2025, 9, 25)
     assert add_working_days(opened, 15) == datetime.date(2025, 10, 22)
-    on_time = make_case(jj, hz, State.CONTACT_LETTER_SENT)
-    add_event(on_time, "submit", local_time(opened))
-    add_event(on_time, "send_contact_letter", local_time(datetime.date(2025, 10, 22), 23))
-    late = make_case(jj, hz, State.CONTACT_LETTER_SENT)
-    add_event(late, "submit", local_time(opened))
-    add_event(late, "send_contact_letter", local_time(datetime.date(2025, 10, 23), 7))
+    on_time = case_in(State.SUBMITTED, jj, hz, at=opened)
+    take(on_time, "send_contact_letter", at=moment_in_china(datetime.date(2025, 10, 22), 23))
+    late = case_in(State.SUBMITTED, jj, hz, at=opened)
+    take(late, "send_contact_letter", at=moment_in_china(datetime.date(2025, 10, 23), 7))
     letter = rates_by_window(hz, datetime.date(2026, 3, 1))[deadlines.CONTACT_LETTER]
     assert (letter.on_time, letter.late) == (1, 1)
 
@@ -143,8 +159,8 @@ def test_monthly_volumes(world, known):
 
 def test_events_before_the_twelve_months_are_left_out(world):
     today = timezone.localdate()
-    case = make_case(world["jiujiang"], world["hangzhou"], State.SUBMITTED)
-    add_event(case, "submit", local_time(stats.month_starts(today)[0] - datetime.timedelta(days=1), 23))
+    before = moment_in_china(stats.month_starts(today)[0] - datetime.timedelta(days=1), 23)
+    case_in(State.SUBMITTED, world["jiujiang"], world["hangzhou"], at=before)
     assert sum(v.submitted for v in stats.monthly_volumes(world["hangzhou"], today)) == 0
 
 
@@ -156,7 +172,7 @@ def test_month_starts_cross_the_new_year():
 
 
 def test_the_statistics_page_draws_svg_charts_with_tables(client, world, known):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     response = client.get(statistics_url(world["hangzhou"]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -174,22 +190,26 @@ def test_the_statistics_page_draws_svg_charts_with_tables(client, world, known):
 def test_the_statistics_page_runs_a_bounded_number_of_queries(
     client, world, known, django_assert_max_num_queries, django_assert_num_queries
 ):
-    login(client, "clerk.hangzhou")
+    login(client, "clerk.hangzhou", language="en")
     url = statistics_url(world["hangzhou"])
     client.get(url)
     with django_assert_max_num_queries(20) as before:
         client.get(url)
     for n in range(20):
-        case = make_case(world["jiujiang"], world["hangzhou"], State.CONTACT_LETTER_SENT)
-        add_event(case, "submit", local_time(known["a"] + datetime.timedelta(days=n % 7)))
-        add_event(case, "send_contact_letter", local_time(known["a"] + datetime.timedelta(days=n % 7 + 2)))
+        case = case_in(
+            State.SUBMITTED,
+            world["jiujiang"],
+            world["hangzhou"],
+            at=known["a"] + datetime.timedelta(days=n % 7),
+        )
+        take(case, "send_contact_letter", at=known["a"] + datetime.timedelta(days=n % 7 + 2))
     with django_assert_num_queries(len(before.captured_queries)):
         client.get(url)
 
 
 @pytest.mark.parametrize("username", ["clerk.jiujiang", "360426199101010071"])
 def test_the_statistics_are_for_the_agencys_staff_only(client, world, username):
-    login(client, username)
+    login(client, username, language="en")
     assert client.get(statistics_url(world["hangzhou"])).status_code == 404
 
 

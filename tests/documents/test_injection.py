@@ -12,8 +12,8 @@ import pytest
 from applications.documents import render_official_document, template_for
 from applications.documents.context import document_context
 from applications.documents.renderer import render_html
-from applications.documents.samples import sample_documents
 from applications.models import DocumentKind, Employer, InsuredPerson, TransferApplication
+from tests.samples import sample_documents
 
 from .pdfcheck import attachments_of, decoded_streams, squash, text_of
 

@@ -10,8 +10,9 @@ from django.conf import settings
 from applications.documents import render_official_document, template_for
 from applications.documents.context import document_context
 from applications.documents.renderer import render_to_pdf
-from applications.documents.samples import sample_case, sample_document, sample_documents
-from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
+from applications.models import DocumentKind, OfficialDocument, State
+from tests.samples import sample_case, sample_document, sample_documents
+from tests.world import take
 
 from .pdfcheck import attachments_of, fonts_of, page_count, reader, squash, text_of
 
@@ -191,10 +192,9 @@ def test_a_returned_application_explains_how_to_correct_and_resubmit():
 def test_the_explanation_keeps_its_reason_after_the_applicant_resubmits():
     """The case's reason is cleared on resubmission; a later (re)render still explains the return."""
     case = sample_case(state=State.RETURNED, reason="姓名与证件号码不一致。", seed=3)
-    document = sample_document(case, DocumentKind.WRITTEN_EXPLANATION)
-    case.state, case.reason, case.legal_basis = State.SUBMITTED, "", ""
-    case.save()
-    CaseEvent.objects.create(application=case, action="resubmit", from_state="returned", to_state="submitted")
+    document = case.documents.get(kind=DocumentKind.WRITTEN_EXPLANATION)
+    case = take(case, "resubmit")
+    assert (case.state, case.reason, case.legal_basis) == (State.SUBMITTED, "", "")
     assert "姓名与证件号码不一致" in squash(text_of(render_official_document(document)))
 
 
@@ -202,7 +202,8 @@ def test_a_temporary_account_moves_whole():
     documents = sample_documents(temporary_account=True, seed=11)
     text = squash(text_of(render_official_document(documents[DocumentKind.FUND_TRANSFER_RECORD])))
     assert "临时基本养老保险缴费账户" in text
-    assert "38,880.00" in text  # 24% × 162,000.00
+    # Contributions and interest (本息): 24% × 162,000.00 + 375.00, as the amounts guard computes them.
+    assert "39,255.00" in text
     assert "统筹基金" not in text
 
 

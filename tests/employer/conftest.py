@@ -6,11 +6,11 @@ import io
 from unittest import mock
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications.models import DocumentType, Employer, InsuredPerson
 from tests.factories import resident_id
+from tests.world import login
 
 HR = "hr.hangzhou"
 DEMO_EMPLOYER = "杭州演示科技有限公司（演示）"
@@ -38,9 +38,7 @@ def employer():
 
 @pytest.fixture
 def hr(client):
-    client.force_login(get_user_model().objects.get(username=HR))
-    client.cookies["django_language"] = "en"
-    return client
+    return login(client, HR, language="en")
 
 
 def csv_file(text, name="file.csv", encoding="utf-8"):

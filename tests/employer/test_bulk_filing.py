@@ -24,6 +24,7 @@ from applications.models import (
 )
 from tests.employer.conftest import csv_file, csv_text, make_employees
 from tests.factories import EmployerStaffFactory, InsuredPersonFactory
+from tests.world import take
 
 pytestmark = pytest.mark.django_db
 
@@ -291,8 +292,8 @@ def test_a_person_with_an_open_application_cannot_be_filed_again(hr, employer):
         )
     ]
     assert filed(employer).count() == 1
-    # a closed case does not block a new one
-    TransferApplication.objects.filter(pk=case.pk).update(state=State.WITHDRAWN)
+    # a closed case does not block a new one: HR withdraws it
+    assert take(case, "withdraw").state == State.WITHDRAWN
     assert post_file(hr, employer, csv_text(HEADER, rows)).status_code == 302
     assert filed(employer).count() == 2
 

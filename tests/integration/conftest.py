@@ -26,7 +26,8 @@ from celery import current_app as current_celery_app
 from django.conf import settings
 from django.db import connection
 
-from tests.workflow.helpers import build_small_world, require_services
+from tests.workflow.helpers import require_services
+from tests.world import build_small_world
 
 BASE_DIR = Path(settings.BASE_DIR)
 REDIS_DB = 13  # a Redis database of its own, away from the development/production database 0

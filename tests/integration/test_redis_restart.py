@@ -18,7 +18,8 @@ from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument, State
 from tests.integration.conftest import Broker, RedisServer, Worker, forget_queue
 from tests.integration.test_worker_end_to_end import assert_stored_pdf, wait_until_rendered
-from tests.workflow.helpers import new_case, require_services
+from tests.workflow.helpers import require_services
+from tests.world import new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,7 +22,7 @@ from applications.contributions import computed_amounts, validate_rows
 from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument, State
 from applications.states import Party
-from tests.workflow.helpers import new_case
+from tests.world import new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

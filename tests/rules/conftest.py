@@ -1,12 +1,11 @@
-"""Helpers for the transfer-rule tests: the demo agencies and people, cases moved through the real
-workflow service, and a clock fixed at a given moment in China (freezegun is not installed)."""
+"""Helpers for the transfer-rule tests: the demo agencies and people, and cases moved through the real
+workflow service. The clock (tests.world.clock_at) and logging in (tests.world.login) are the test
+world's."""
 
-import contextlib
 import csv
 import datetime
 import io
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,8 +17,7 @@ from agencies.models import Agency
 from applications import services
 from applications.contributions import COLUMNS
 from applications.models import Employer, InsuredPerson
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from tests.factories import InsuredPersonFactory, region
 
 
 @pytest.fixture(scope="package")
@@ -45,14 +43,6 @@ def no_document_rendering():
         yield delay
 
 
-@contextlib.contextmanager
-def clock_at(day: datetime.date, hour: int = 10, minute: int = 0):
-    """django.utils.timezone.now() (and so localdate()) returns this moment, Beijing time."""
-    moment = datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=CHINA)
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield moment
-
-
 def user(username):
     return get_user_model().objects.get(username=username)
 
@@ -69,7 +59,6 @@ def person(document_number=None, *, name=None):
 
 def like_zhang_wei(scheme):
     from applications.management.commands.seed_demo import demo_resident_id
-    from applications.models import DocumentType
     from applications.states import CLOSED_STATES
 
     zhang = person(ZHANG_WEI)
@@ -77,21 +66,13 @@ def like_zhang_wei(scheme):
         return zhang
     sequence = 2 * InsuredPerson.objects.filter(document_number__startswith="36042619910101").count() + 101
     number = demo_resident_id("360426", datetime.date(1991, 1, 1), sequence)
-    return InsuredPerson.objects.create(
-        user=get_user_model().objects.create_user(username=number, first_name="张伟"),
-        name="张伟", document_type=DocumentType.RESIDENT_ID,
-        document_number=number,
-        hukou_region_id="360400",
-    )  # fmt: skip
+    return InsuredPersonFactory(
+        with_login=True, name="张伟", document_number=number, hukou_region=region("360400")
+    )
 
 
 def demo_employer():
     return Employer.objects.get(name="杭州演示科技有限公司（演示）")
-
-
-def login(client, username):
-    client.force_login(user(username))
-    return client
 
 
 ZHANG_WEI = "360426199101010071"  # man, born 1991, hukou Jiujiang (Jiangxi), has a login

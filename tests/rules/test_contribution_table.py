@@ -17,7 +17,8 @@ from applications.contributions import COLUMNS, MAX_ROWS, read_csv, validate_row
 from applications.csvio import CsvError
 from applications.models import CaseEvent, ContributionYear
 from tests.factories import AgencyStaffFactory
-from tests.rules.conftest import agency, contact_letter_sent, csv_bytes, draft, login, upload, user
+from tests.rules.conftest import agency, contact_letter_sent, csv_bytes, draft, upload, user
+from tests.world import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
 

@@ -17,7 +17,8 @@ from applications import services
 from applications.deadlines import working_days_for
 from applications.rules.deadlines import CONTACT_LETTER, CONTINUATION, TRANSFER_OUT
 from tests.factories import AgencyStaffFactory
-from tests.rules.conftest import agency, clock_at, draft, login, submitted, user
+from tests.rules.conftest import agency, draft, submitted, user
+from tests.world import clock_at, login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
 

@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from applications import eligibility as portal_eligibility
 from applications.eligibility import OUTCOME_TEXT, REASON_TEXT, assess_case, explain, situation_for
-from applications.models import DocumentType, InsuredPerson
+from applications.models import DocumentType
 from applications.rules import eligibility as rules
 from applications.rules.ages import age_on, birthday_in
 from applications.rules.eligibility import Outcome, Situation, assess
-from tests.factories import UserFactory, resident_id
-from tests.rules.conftest import clock_at, demo_employer, draft, login, person, submitted, user
+from tests.factories import InsuredPersonFactory, region, resident_id
+from tests.rules.conftest import demo_employer, draft, person, submitted, user
+from tests.world import clock_at, login
 
 D = datetime.date
 ART4, ART5, ART8 = "国办发〔2009〕66号 第四条", "国办发〔2009〕66号 第五条", "国办发〔2009〕66号 第八条"
@@ -445,11 +446,11 @@ def test_the_clerk_sees_the_outcome_of_the_day_of_submission_in_china():
     """A woman turning 40 submits at 07:30 Beijing time on her birthday (still the day before in UTC): she
     is 40 when she submits, and the transfer-in clerk's re-run on the case page says the same."""
     born = D(1986, 3, 2)
-    her = InsuredPerson.objects.create(
+    her = InsuredPersonFactory(
+        with_login=True,
         name="周敏",
         document_number=resident_id("330106", born, 42),
-        hukou_region_id="510100",
-        user=UserFactory(),
+        hukou_region=region("510100"),
     )
     with clock_at(D(2026, 3, 2), hour=7, minute=30):
         case = submitted(draft(her))
@@ -463,14 +464,14 @@ def test_the_clerk_sees_the_outcome_of_the_day_of_submission_in_china():
 @pytest.mark.django_db
 @pytest.mark.usefixtures("demo_world")
 def test_a_foreign_permanent_resident_without_hukou_falls_under_the_age_rule():
-    foreigner = InsuredPerson.objects.create(
+    foreigner = InsuredPersonFactory(
+        with_login=True,
         name="John Smith",
         document_type=DocumentType.FOREIGN_PERMANENT_RESIDENCE,
         document_number="USA330170010112",
         sex="M",
         birth_date=D(1970, 1, 1),
         hukou_region=None,
-        user=UserFactory(),
     )
     case = draft(foreigner)
     assert situation_for(case, on=D(2026, 6, 1)).hukou_province is None

@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from applications import services
-from applications.models import CaseEvent, TransferApplication
+from applications.models import CaseEvent
 from applications.tasks import flag_overdue_cases
-from tests.rules.conftest import agency, clock_at, draft, login, submitted, user
+from tests.rules.conftest import agency, draft, submitted, user
+from tests.world import clock_at, login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
 
@@ -111,14 +112,14 @@ def queue_rows(client, username, code):
 
 def test_the_queue_lists_the_overdue_case_first_with_a_badge(client):
     today = timezone.localdate()
-    on_time = submitted(draft())  # submitted first, due in 15 working days
-    overdue = submitted(draft())
-    TransferApplication.objects.filter(pk=overdue.pk).update(due_date=today - datetime.timedelta(days=3))
-    assert on_time.due_date > today
+    on_time = submitted(draft())  # submitted today, due in 15 working days
+    with clock_at(today - datetime.timedelta(days=40)):
+        overdue = submitted(draft())  # submitted 40 days ago: the contact letter is overdue
+    assert overdue.due_date < today < on_time.due_date
 
     rows = queue_rows(client, "clerk.hangzhou", "YL330100")
     assert len(rows) == 2
     first, second = rows
     assert overdue.reference in first and "text-bg-danger" in first
     assert on_time.reference in second and "text-bg-danger" not in second
-    assert f"{today - datetime.timedelta(days=3):%Y-%m-%d}" in first
+    assert f"{overdue.due_date:%Y-%m-%d}" in first

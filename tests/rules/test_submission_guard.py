@@ -13,17 +13,8 @@ from applications.forms_cases import action_form
 from applications.guards import amount_fields
 from applications.models import CaseEvent, Notification, OfficialDocument
 from applications.workflow import TRANSITIONS
-from tests.rules.conftest import (
-    clock_at,
-    csv_bytes,
-    demo_employer,
-    draft,
-    login,
-    person,
-    submitted,
-    upload,
-    user,
-)
+from tests.rules.conftest import csv_bytes, demo_employer, draft, person, submitted, upload, user
+from tests.world import clock_at, login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
 

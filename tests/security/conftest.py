@@ -3,8 +3,9 @@
 `security_world` builds, once per test module and inside a transaction rolled back at the module's end,
 every kind of user the portal knows and one case in each of the twelve states, all filed by HR of the
 demo employer for an employee who has a login of their own (so that "the applicant" and "HR of the
-filing employer" are both parties of every case). Each case has a ready document, a failed document and
-an uploaded material, so that every download and retry URL has something to point at.
+filing employer" are both parties of every case), each walked to its state through the workflow service
+(tests.world.put_in_state). Each case has a ready document, a failed document and an uploaded material,
+so that every download and retry URL has something to point at.
 
 Counts: tests call `tally(name, n)`; the numbers are printed at once (visible with -s) and again in a
 "security test counts" section at the end of the run, and docs/security.md quotes them.
@@ -14,7 +15,6 @@ import datetime
 import hashlib
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -22,17 +22,17 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import transaction
-from django.test import Client, override_settings
+from django.db.models import Max
+from django.test import override_settings
 from django.utils import timezone
 
-from agencies.models import Agency, AgencyStaff, Region
+from agencies.models import Agency, Region
 from applications import services
 from applications.bulk import BULK_DECLARATIONS
 from applications.documents import tasks as document_tasks
 from applications.management.commands.seed_demo import demo_resident_id, demo_uscc
 from applications.models import (
     DocumentKind,
-    DocumentType,
     Employer,
     EmployerStaff,
     FilingBatch,
@@ -41,10 +41,11 @@ from applications.models import (
     MaterialKind,
     OfficialDocument,
     State,
-    TransferApplication,
 )
 from applications.notify import tasks as notify_tasks
-from tests.workflow.helpers import require_services
+from tests.factories import AgencyStaffFactory, EmployerStaffFactory, InsuredPersonFactory, UserFactory
+from tests.workflow.helpers import minimal_pdf, require_services
+from tests.world import put_in_state
 
 User = get_user_model()
 PASSWORD = "Demo-2026-portal"  # seed_demo's demo-only password
@@ -76,40 +77,11 @@ KINDS = (
 )
 ALL_STATES = tuple(State)
 
-PERSONAL_AMOUNT = Decimal("12345.67")
-POOLED_AMOUNT = Decimal("19440.00")
-TOTAL_AMOUNT = PERSONAL_AMOUNT + POOLED_AMOUNT
-
 # A 1×1 PNG, small and valid: what an applicant uploads as a scan.
 TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-
-
-def minimal_pdf(text="security test"):
-    """A small valid one-page PDF."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
 
 
 # --- counts -------------------------------------------------------------------------------------------
@@ -161,64 +133,18 @@ class SecurityWorld:
 
 
 def _user(username, first_name):
-    user, created = User.objects.get_or_create(username=username, defaults={"first_name": first_name})
-    if created:
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
-    return user
+    """A user who logs in with the demo password (found again when asked for twice)."""
+    return UserFactory(username=username, first_name=first_name, password=PASSWORD)
 
 
-def put_in_state(case, state, out_clerk, out_reviewer):
-    """Write a case straight into `state` with the fields a case has there."""
-    earlier = timezone.now() - datetime.timedelta(days=3)
-    order = [
-        State.SUBMITTED,
-        State.CONTACT_LETTER_SENT,
-        State.AMOUNTS_PENDING_APPROVAL,
-        State.FUNDS_TRANSFERRED,
-        State.INFORMATION_FORM_SENT,
-        State.FUNDS_MISMATCH,
-        State.FUNDS_MATCHED,
-        State.COMPLETED,
-    ]
-    depth = order.index(state) + 1 if state in order else 0
-    fields = {"state": state}
-    if depth >= 1 or state in (State.RETURNED, State.REFUSED):
-        fields.update(submitted_at=earlier, due_date=timezone.localdate() + datetime.timedelta(days=20))
-    if depth >= 2:
-        fields.update(contact_letter_at=earlier)
-    if depth >= 3:
-        fields.update(
-            personal_account_amount=PERSONAL_AMOUNT,
-            pooled_fund_amount=POOLED_AMOUNT,
-            transfer_total=TOTAL_AMOUNT,
-            remittance_reference="HK-001",
-            amounts_entered_by=out_clerk,
-        )
-    if depth >= 4:
-        fields.update(amounts_approved_by=out_reviewer, funds_transferred_at=earlier)
-    if depth >= 5:
-        fields.update(information_form_at=earlier)
-    if state == State.FUNDS_MISMATCH:
-        fields.update(received_amount=TOTAL_AMOUNT - 1)
-    if state in (State.FUNDS_MATCHED, State.COMPLETED):
-        fields.update(received_amount=TOTAL_AMOUNT)
-    if state == State.COMPLETED:
-        fields.update(completed_at=earlier, due_date=None)
-    if state == State.RETURNED:
-        fields.update(reason="缺少身份证复印件", due_date=None)
-    if state == State.REFUSED:
-        fields.update(
-            closed_at=earlier, reason="存在欠费", legal_basis="国办发〔2009〕66号 第八条", due_date=None
-        )
-    if state == State.WITHDRAWN:
-        fields.update(closed_at=earlier)
-    TransferApplication.objects.filter(pk=case.pk).update(**fields)
-    return TransferApplication.objects.get(pk=case.pk)
+def next_version(case, kind):
+    return (case.documents.filter(kind=kind).aggregate(latest=Max("version"))["latest"] or 0) + 1
 
 
-def ready_document(case, kind=DocumentKind.APPLICATION_FORM, version=1, content=None):
-    """A rendered document with its file in private storage and its recorded SHA-256."""
+def ready_document(case, kind=DocumentKind.APPLICATION_FORM, version=None, content=None):
+    """A rendered document (the next version of its kind) with its file in private storage and its
+    recorded SHA-256."""
+    version = version or next_version(case, kind)
     content = content or minimal_pdf(f"{case.reference} {kind} v{version}")
     document = OfficialDocument(
         application=case,
@@ -260,11 +186,10 @@ def build_security_world():
         defaults={"name": "北京另一家单位（安全测试）", "region": Region.objects.get(code="110100")},
     )
     other_hr = _user("hr.other", "另一单位人事")
-    EmployerStaff.objects.get_or_create(user=other_hr, employer=other_employer)
-    outsider_clerk = _user("clerk.beijing", "北京无关经办员")
-    AgencyStaff.objects.get_or_create(
-        user=outsider_clerk, agency=outsider_agency, role=AgencyStaff.Role.CLERK
-    )
+    EmployerStaffFactory(user=other_hr, employer=other_employer)
+    outsider_clerk = AgencyStaffFactory(
+        user=_user("clerk.beijing", "北京无关经办员"), agency=outsider_agency
+    ).user
     users = {
         OTHER_APPLICANT: User.objects.get(username="120103198806018241"),
         HR: User.objects.get(username="hr.hangzhou"),
@@ -282,15 +207,12 @@ def build_security_world():
         number = demo_resident_id(
             "330106", datetime.date(1990, 1, 1) + datetime.timedelta(days=index), 100 + index
         )
-        user = _user(number, f"安全测试{index}")
-        person = InsuredPerson.objects.create(
+        person = InsuredPersonFactory(
             name=f"安全测试{index}",
-            document_type=DocumentType.RESIDENT_ID,
             document_number=number,
             hukou_region=hangzhou,
-            phone="13800138000",
             employer=employer,
-            user=user,
+            user=_user(number, f"安全测试{index}"),
         )
         persons.append(person)
         (case,) = services.create_drafts(
@@ -301,18 +223,25 @@ def build_security_world():
             new_employer=employer,
             declarations=dict(BULK_DECLARATIONS, gap_months=0),
         )
-        case = put_in_state(case, state, users[OUT_CLERK], users[OUT_REVIEWER])
+        case = put_in_state(
+            case,
+            state,
+            applicant=users[HR],
+            in_clerk=users[IN_CLERK],
+            out_clerk=users[OUT_CLERK],
+            out_reviewer=users[OUT_REVIEWER],
+        )
         cases[state] = case
         ready[state] = ready_document(case)
         failed[state] = OfficialDocument.objects.create(
             application=case,
             kind=DocumentKind.CONTACT_LETTER,
-            version=1,
+            version=next_version(case, DocumentKind.CONTACT_LETTER),
             issuing_agency=in_agency,
             status=OfficialDocument.Status.FAILED,
             error="test failure",
         )
-        materials[state] = add_material(case, user)
+        materials[state] = add_material(case, person.user)
     filed_batch = FilingBatch.objects.create(
         employer=employer, uploaded_by=users[HR], status=FilingBatch.Status.FILED, row_count=1
     )
@@ -374,16 +303,6 @@ def no_tasks():
         mock.patch.object(notify_tasks.send_notification_emails, "delay"),
     ):
         yield render_delay
-
-
-def client_as(user, *, language="en", **kwargs):
-    """A test client logged in as `user` (None: anonymous), speaking English so that messages can be read.
-    Agency staff are marked as having passed the second factor (tests/conftest.py)."""
-    client = Client(**kwargs)
-    client.cookies["django_language"] = language
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def require_postgresql():

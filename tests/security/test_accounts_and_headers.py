@@ -27,7 +27,6 @@ from tests.security.conftest import (
     OUT_CLERK,
     PASSWORD,
     User,
-    client_as,
     tally,
 )
 from tests.security.test_authorization_matrix import (
@@ -37,6 +36,7 @@ from tests.security.test_authorization_matrix import (
     ROWS,
     consume,
 )
+from tests.world import login
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGIN_URL = "/accounts/login/"
@@ -180,7 +180,7 @@ def test_sign_up_accepts_a_strong_password(world):
 @pytest.mark.parametrize("kind", list(WEAK_PASSWORDS))
 def test_password_change_refuses_a_weak_password(world, kind):
     user = User.objects.get(username=APPLICANT_LOGIN)
-    client = client_as(user)
+    client = login(Client(), user, language="en")
     password = WEAK_PASSWORDS[kind].format(number=APPLICANT_LOGIN)
     if kind == "like the name":
         user.first_name = "zhangsan"
@@ -199,7 +199,7 @@ def test_password_change_refuses_a_weak_password(world, kind):
 @pytest.mark.django_db
 def test_password_change_accepts_a_strong_password(world):
     user = User.objects.get(username=APPLICANT_LOGIN)
-    response = client_as(user).post(
+    response = login(Client(), user, language="en").post(
         reverse("password_change"),
         {"old_password": PASSWORD, "new_password1": STRONG_PASSWORD, "new_password2": STRONG_PASSWORD},
     )
@@ -303,14 +303,14 @@ def test_every_post_without_the_csrf_token_is_refused(world):
         case = world.cases[state or State.DRAFT]
         url = row.url(world, case)
         for who in {ANON, kind}:
-            client = client_as(world.user(who, case), enforce_csrf_checks=True)
+            client = login(Client(enforce_csrf_checks=True), world.user(who, case), language="en")
             data = row.data(world, case) if row.data else {}
             response = client.post(url, data)
             consume(response)
             cells += 1
             assert response.status_code == 403, (row.id, who, response.status_code)
         if row.method == "POST":
-            client = client_as(world.user(kind, case), enforce_csrf_checks=True)
+            client = login(Client(enforce_csrf_checks=True), world.user(kind, case), language="en")
             data = dict(row.data(world, case) if row.data else {})
             data["csrfmiddlewaretoken"] = csrf_token_of(client)
             response = client.post(url, data)
@@ -396,7 +396,7 @@ def test_every_page_has_a_strict_csp_and_the_security_headers(world):
             continue
         kind, state = allowed_kind(row)
         case = world.cases[state or State.DRAFT]
-        response = client_as(world.user(kind, case)).get(
+        response = login(Client(), world.user(kind, case), language="en").get(
             row.url(world, case), row.data(world, case) if row.data else {}
         )
         body = consume(response)
@@ -420,15 +420,15 @@ def test_every_page_has_a_strict_csp_and_the_security_headers(world):
     # The case page with every action form a clerk sees, and the anonymous landing and login pages.
     for client, url in (
         (
-            client_as(world.users[IN_CLERK]),
+            login(Client(), world.users[IN_CLERK], language="en"),
             reverse("case_detail", args=[world.cases[State.SUBMITTED].reference]),
         ),
         (
-            client_as(world.users[OUT_CLERK]),
+            login(Client(), world.users[OUT_CLERK], language="en"),
             reverse("case_detail", args=[world.cases[State.CONTACT_LETTER_SENT].reference]),
         ),
-        (client_as(None), reverse("home")),
-        (client_as(None), reverse("login")),
+        (login(Client(), None, language="en"), reverse("home")),
+        (login(Client(), None, language="en"), reverse("login")),
     ):
         response = client.get(url)
         assert_security_headers(response, url)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from applications import workflow
@@ -37,10 +38,9 @@ from tests.security.conftest import (
     OUT_CLERK,
     OUT_REVIEWER,
     TINY_PNG,
-    TOTAL_AMOUNT,
-    client_as,
     tally,
 )
+from tests.world import TOTAL, login
 
 OK, ACTS, REFUSED, LOGIN, NOT_FOUND, FORBIDDEN = "ok", "acts", "refused", "login", "404", "403"
 
@@ -115,7 +115,7 @@ ACTIONS = {
     "send_information_form": ({D.FUNDS_TRANSFERRED}, {OUT_CLERK}, D.INFORMATION_FORM_SENT, {}),
     "match_funds": (
         {D.INFORMATION_FORM_SENT, D.FUNDS_MISMATCH}, {IN_CLERK}, D.FUNDS_MATCHED,
-        {"received_amount": str(TOTAL_AMOUNT)},
+        {"received_amount": str(TOTAL)},
     ),
     "complete": ({D.FUNDS_MATCHED}, {IN_CLERK}, D.COMPLETED, {}),
 }  # fmt: skip
@@ -400,11 +400,11 @@ def run_cell(world, row, kind, state, clients):
     case = world.cases[state or State.DRAFT]
     user = world.user(kind, case)
     if row.name == "logout":
-        client = client_as(user)
+        client = login(Client(), user, language="en")
     else:
         key = (kind, user.pk if user else None)
         if key not in clients:
-            clients[key] = client_as(user)
+            clients[key] = login(Client(), user, language="en")
         client = clients[key]
     with transaction.atomic():
         before = row.snapshot(world, case) if row.snapshot else None
@@ -486,7 +486,7 @@ def test_guessing_another_case_or_file_gets_404(world):
     max_document = OfficialDocument.objects.order_by("-pk").values_list("pk", flat=True).first()
     max_material = Material.objects.order_by("-pk").values_list("pk", flat=True).first()
     for state, case in world.cases.items():
-        client = client_as(case.person.user)
+        client = login(Client(), case.person.user, language="en")
         for other_state, other in world.cases.items():
             if other_state == state:
                 continue
@@ -505,7 +505,7 @@ def test_guessing_another_case_or_file_gets_404(world):
             cells += 1
             assert response.status_code == 404
     for kind in sorted(PARTIES):
-        client = client_as(world.user(kind))
+        client = login(Client(), world.user(kind), language="en")
         for url in (
             reverse("case_detail", args=[unknown_reference]),
             reverse("case_documents", args=[unknown_reference]),
@@ -533,7 +533,7 @@ def test_guessing_another_case_or_file_gets_404(world):
             expected = 404
             assert response.status_code == expected, (kind, url, response.status_code)
     # HR of the filing employer, with another employer's person or batch in an address of their own.
-    hr = client_as(world.users[HR])
+    hr = login(Client(), world.users[HR], language="en")
     other_person = world.persons[0].__class__.objects.filter(employer__isnull=True).first()
     for url in (
         reverse("employer_file_application", args=[world.employer.pk, other_person.pk]),
@@ -551,7 +551,7 @@ def test_admin_index_by_kind(world):
     """Only the superuser gets into the admin; everyone else is sent to the admin's login page."""
     cells = 0
     for kind in KINDS:
-        response = client_as(world.user(kind)).get("/admin/")
+        response = login(Client(), world.user(kind), language="en").get("/admin/")
         cells += 1
         if kind == ADMIN:
             assert response.status_code == 200

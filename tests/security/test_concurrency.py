@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from agencies.models import Agency, AgencyStaff, Region
+from agencies.models import Agency, Region
 from agencies.reference import load_regions
 from applications import services
 from applications.bulk import BULK_DECLARATIONS
@@ -31,6 +31,7 @@ from applications.models import (
     TransferApplication,
 )
 from applications.notify import notifications
+from tests.factories import AgencyStaffFactory, UserFactory
 from tests.security.conftest import User, require_postgresql, tally
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,10 +48,7 @@ def submitted_case(no_tasks):
         load_regions(Region)
     call_command("seed_demo", stdout=io.StringIO())
     in_agency, out_agency = Agency.objects.get(code="YL330100"), Agency.objects.get(code="YL360400")
-    clerk2, _created = User.objects.get_or_create(
-        username="clerk2.hangzhou", defaults={"first_name": "杭州二"}
-    )
-    AgencyStaff.objects.get_or_create(user=clerk2, agency=in_agency, role=AgencyStaff.Role.CLERK)
+    AgencyStaffFactory(user=UserFactory(username="clerk2.hangzhou", first_name="杭州二"), agency=in_agency)
     person = InsuredPerson.objects.get(document_number="360426199101010071")
     (case,) = services.create_drafts(
         person=person,

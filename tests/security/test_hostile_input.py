@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from hypothesis import HealthCheck, example, given
@@ -41,11 +42,11 @@ from tests.security.conftest import (
     PASSWORD,
     TINY_PNG,
     User,
-    client_as,
-    minimal_pdf,
     tally,
 )
 from tests.security.test_authorization_matrix import ACTIONS, CONTRIBUTION_ROW, consume
+from tests.workflow.helpers import minimal_pdf
+from tests.world import login
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -165,7 +166,7 @@ def everywhere(base, fields, value):
 
 
 def english(user=None, **kwargs):
-    return client_as(user, **kwargs)
+    return login(Client(**kwargs), user, language="en")
 
 
 # --- sign-up ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,10 +30,10 @@ from tests.security.conftest import (
     OUT_CLERK,
     OUT_REVIEWER,
     PASSWORD,
-    client_as,
     tally,
 )
 from tests.security.test_authorization_matrix import PARTIES, consume
+from tests.world import login
 
 
 def full_numbers():
@@ -87,9 +88,15 @@ def busy_world(world):
         for user in (case.person.user, world.users[HR], world.users[IN_CLERK], world.users[OUT_REVIEWER]):
             Notification.objects.create(user=user, application=case, action="submit", to_state=case.state)
     for person in world.persons[:3]:
-        client_as(None).post(reverse("login"), {"username": person.document_number, "password": PASSWORD})
-        client_as(None).post(reverse("login"), {"username": person.document_number, "password": "wrong"})
-        client_as(person.user).get(reverse("case_detail", args=[person.applications.get().reference]))
+        login(Client(), None, language="en").post(
+            reverse("login"), {"username": person.document_number, "password": PASSWORD}
+        )
+        login(Client(), None, language="en").post(
+            reverse("login"), {"username": person.document_number, "password": "wrong"}
+        )
+        login(Client(), person.user, language="en").get(
+            reverse("case_detail", args=[person.applications.get().reference])
+        )
     return world
 
 
@@ -101,7 +108,7 @@ def test_id_numbers_are_masked_in_every_list_and_export(busy_world):
     leaks = []
     for kind, url in list_pages(world):
         user = world.user(kind)
-        response = client_as(user).get(url)
+        response = login(Client(), user, language="en").get(url)
         body = consume(response).decode("utf-8", "replace")
         assert response.status_code in (200, 286), (kind, url, response.status_code)
         checked += 1
@@ -124,7 +131,7 @@ def test_the_lists_do_show_the_masked_numbers(world):
         (submitted.user, reverse("my_applications"), submitted),
     ]
     for user, url, person in checks:
-        body = consume(client_as(user).get(url)).decode()
+        body = consume(login(Client(), user, language="en").get(url)).decode()
         assert mask_document_number(person.document_number) in body, url
         assert person.document_number not in body, url
 
@@ -132,7 +139,7 @@ def test_the_lists_do_show_the_masked_numbers(world):
 @pytest.mark.django_db
 def test_searching_the_queue_by_full_id_number_keeps_it_out_of_the_address(world):
     person = world.cases[State.SUBMITTED].person
-    client = client_as(world.users[IN_CLERK])
+    client = login(Client(), world.users[IN_CLERK], language="en")
     response = client.get(reverse("agency_queue", args=[world.in_agency.pk]), {"q": person.document_number})
     assert response.status_code == 302
     assert person.document_number not in response.url
@@ -148,7 +155,9 @@ def test_the_case_page_shows_the_masked_number_to_every_party(world, kind):
     is printed only on the official forms (the PDF downloads), which the regulation requires."""
     case = world.cases[State.SUBMITTED]
     body = (
-        client_as(world.user(kind, case)).get(reverse("case_detail", args=[case.reference])).content.decode()
+        login(Client(), world.user(kind, case), language="en")
+        .get(reverse("case_detail", args=[case.reference]))
+        .content.decode()
     )
     assert mask_document_number(case.person.document_number) in body
     assert case.person.document_number not in body
@@ -170,7 +179,7 @@ def test_every_case_view_download_and_material_view_is_recorded(world):
     for state, case in world.cases.items():
         for kind in sorted(PARTIES):
             user = world.user(kind, case)
-            client = client_as(user)
+            client = login(Client(), user, language="en")
             what = AccessRecord.What
             visits = [
                 (reverse("case_detail", args=[case.reference]), what.VIEWED_CASE, None),
@@ -203,11 +212,16 @@ def test_every_case_view_download_and_material_view_is_recorded(world):
 @pytest.mark.django_db
 def test_an_export_is_recorded_and_a_refused_look_is_not(world):
     clerk = world.users[IN_CLERK]
-    consume(client_as(clerk).get(reverse("agency_queue_csv", args=[world.in_agency.pk])))
+    consume(login(Client(), clerk, language="en").get(reverse("agency_queue_csv", args=[world.in_agency.pk])))
     assert AccessRecord.objects.filter(user=clerk, what=AccessRecord.What.EXPORTED).count() == 1
     outsider = world.users[OTHER_APPLICANT]
     case = world.cases[State.SUBMITTED]
-    assert client_as(outsider).get(reverse("case_detail", args=[case.reference])).status_code == 404
+    assert (
+        login(Client(), outsider, language="en")
+        .get(reverse("case_detail", args=[case.reference]))
+        .status_code
+        == 404
+    )
     assert not AccessRecord.objects.filter(user=outsider).exists()
 
 
@@ -215,10 +229,14 @@ def test_an_export_is_recorded_and_a_refused_look_is_not(world):
 
 
 def audit_rows(world):
+    """A case's first event, and the access record of a clerk's look at the case's page."""
     case = world.cases[State.SUBMITTED]
     user = world.users[IN_CLERK]
     event = CaseEvent.objects.filter(application=case).first()
-    record = AccessRecord.objects.create(user=user, application=case, what=AccessRecord.What.VIEWED_CASE)
+    assert login(Client(), user).get(reverse("case_detail", args=[case.reference])).status_code == 200
+    record = AccessRecord.objects.filter(
+        user=user, application=case, what=AccessRecord.What.VIEWED_CASE
+    ).first()
     return event, record
 
 
@@ -260,7 +278,7 @@ def test_the_admin_cannot_change_or_delete_the_audit_trail_or_a_case(world, mode
     event, record = audit_rows(world)
     row = {CaseEvent: event, AccessRecord: record, TransferApplication: world.cases[State.SUBMITTED]}[model]
     original = model.objects.filter(pk=row.pk).values().get()
-    client = client_as(world.users[ADMIN])
+    client = login(Client(), world.users[ADMIN], language="en")
     base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
     changelist = client.get(base)
     assert changelist.status_code == 200

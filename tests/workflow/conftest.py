@@ -5,7 +5,7 @@ national directory), inside a transaction that is rolled back at the module's en
 savepoint inside it (pytest-django's `db`), so tests cannot see each other's cases. Module scope, not
 package scope: the transactional tests of test_concurrency.py run last but still inside this package,
 and must not find a transaction left open.
-Transactional tests (test_concurrency.py) build their own committed world with helpers.build_small_world().
+Transactional tests (test_concurrency.py) build their own committed world with tests.world.build_small_world().
 """
 
 from unittest import mock
@@ -15,7 +15,8 @@ from django.db import transaction
 
 from applications.documents import tasks as document_tasks
 from applications.notify import tasks as notify_tasks
-from tests.workflow.helpers import build_small_world, install_renderer
+from tests.workflow.helpers import install_renderer
+from tests.world import build_small_world
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ from django.utils.html import escape
 from django.utils.translation import gettext, override
 
 from applications import services
-from applications.models import AccessRecord, OfficialDocument, State, TransferApplication
+from applications.models import AccessRecord, DocumentKind, OfficialDocument, State, TransferApplication
 from applications.states import PARTY_LABELS, Party
-from tests.workflow.helpers import SPEC, login, minimal_pdf, new_case, put_in_state
+from tests.workflow.helpers import SPEC, minimal_pdf
+from tests.world import login, new_case, put_in_state
 
 OPEN_STATES = [
     State.DRAFT,
@@ -76,16 +77,19 @@ def test_the_page_says_who_holds_the_case_and_until_when(world, client):
 
 
 def ready_document(case, world, private_dir):
-    """A contact letter whose PDF is rendered and stored (as the worker leaves it)."""
-    case = put_in_state(case, State.SUBMITTED, world)
-    services.advance(case, "send_contact_letter", world.in_clerk)
-    document = OfficialDocument.objects.get(application=case)
-    pdf = minimal_pdf(case.reference)
-    document.file.save(f"{case.reference}-contact_letter-v1.pdf", ContentFile(pdf), save=False)
-    document.sha256 = hashlib.sha256(pdf).hexdigest()
-    document.status = OfficialDocument.Status.READY
-    document.save()
-    return document, pdf
+    """The case walked to the contact letter, every document it has so far rendered and stored (as the
+    worker leaves them); returns the contact letter and its PDF."""
+    case = put_in_state(case, State.CONTACT_LETTER_SENT, world)
+    for document in case.documents.all():
+        pdf = minimal_pdf(case.reference if document.kind == DocumentKind.CONTACT_LETTER else document.kind)
+        name = f"{case.reference}-{document.kind}-v{document.version}.pdf"
+        document.file.save(name, ContentFile(pdf), save=False)
+        document.sha256 = hashlib.sha256(pdf).hexdigest()
+        document.status = OfficialDocument.Status.READY
+        document.save()
+        if document.kind == DocumentKind.CONTACT_LETTER:
+            letter, letter_pdf = document, pdf
+    return letter, letter_pdf
 
 
 @pytest.mark.parametrize(
@@ -94,11 +98,9 @@ def ready_document(case, world, private_dir):
 def test_someone_who_is_not_a_party_gets_404_everywhere(world, client, private_dir, outsider):
     case = new_case(world)
     document, _pdf = ready_document(case, world, private_dir)
-    OfficialDocument.objects.create(
-        application=document.application,
-        kind="application_form",
-        issuing_agency=world.yl_in,
-        status=OfficialDocument.Status.FAILED,
+    # The application form's rendering failed (as the worker records it).
+    OfficialDocument.objects.filter(application=case, kind=DocumentKind.APPLICATION_FORM).update(
+        status=OfficialDocument.Status.FAILED, error="x"
     )
     failed = OfficialDocument.objects.get(application=case, status=OfficialDocument.Status.FAILED)
     before = TransferApplication.objects.filter(pk=case.pk).values().get()
@@ -278,7 +280,7 @@ def test_every_party_downloads_the_pdf_as_an_attachment(world, client, private_d
 def test_a_document_not_yet_rendered_cannot_be_downloaded(world, client):
     case = put_in_state(new_case(world), State.SUBMITTED, world)
     services.advance(case, "send_contact_letter", world.in_clerk)
-    document = OfficialDocument.objects.get(application=case)
+    document = OfficialDocument.objects.get(application=case, kind=DocumentKind.CONTACT_LETTER)
     login(client, world.in_clerk)
     assert client.get(reverse("download_document", args=[document.pk])).status_code == 404
 

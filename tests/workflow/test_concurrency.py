@@ -16,7 +16,8 @@ from applications import services
 from applications.documents import tasks as document_tasks
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
 from applications.notify import notifications
-from tests.workflow.helpers import build_small_world, new_case, require_services
+from tests.workflow.helpers import require_services
+from tests.world import build_small_world, new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,9 +7,9 @@ import pytest
 from django.db import transaction
 
 from applications import services
-from applications.models import OfficialDocument, State
+from applications.models import DocumentKind, OfficialDocument, State
 from applications.services import ActionRefused
-from tests.workflow.helpers import TOTAL, new_case, put_in_state
+from tests.world import TOTAL, new_case, put_in_state
 
 
 def test_the_task_is_sent_after_commit_once_per_document(world, delay, django_capture_on_commit_callbacks):
@@ -80,7 +80,7 @@ def test_a_retry_is_sent_after_commit(world, delay, django_capture_on_commit_cal
     case = put_in_state(new_case(world), State.SUBMITTED, world)
     with django_capture_on_commit_callbacks(execute=True):
         services.advance(case, "send_contact_letter", world.in_clerk)
-    document = OfficialDocument.objects.get(application=case)
+    document = OfficialDocument.objects.get(application=case, kind=DocumentKind.CONTACT_LETTER)
     OfficialDocument.objects.filter(pk=document.pk).update(status=OfficialDocument.Status.FAILED, error="x")
     delay.reset_mock()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

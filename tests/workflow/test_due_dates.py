@@ -11,7 +11,7 @@ from agencies.models import CalendarDay, DeadlinePolicy, Region
 from applications import services
 from applications.models import State
 from applications.states import Party
-from tests.workflow.helpers import new_case, put_in_state
+from tests.world import new_case, put_in_state
 
 D = datetime.date
 

@@ -14,7 +14,7 @@ from applications.documents import tasks as document_tasks
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
 from applications.notify import tasks as notify_tasks
 from applications.services import CaseMovedOn
-from tests.workflow.helpers import new_case, put_in_state
+from tests.world import new_case, put_in_state
 from transfer_portal.celery import app as celery_app
 
 
@@ -40,7 +40,7 @@ def counting(monkeypatch, module, replacement=None):
 def pending_document(world):
     case = put_in_state(new_case(world), State.SUBMITTED, world)
     services.advance(case, "send_contact_letter", world.in_clerk)
-    return OfficialDocument.objects.get(application=case)
+    return OfficialDocument.objects.get(application=case, kind=DocumentKind.CONTACT_LETTER)
 
 
 def test_rendering_twice_leaves_one_ready_document_and_one_file(
@@ -62,7 +62,7 @@ def test_rendering_twice_leaves_one_ready_document_and_one_file(
     assert calls == [document.pk]  # the second delivery did not render again
     assert (document.rendered_at, document.file.name, document.attempts) == (rendered_at, file_name, 1)
     assert document.task_id == first.id
-    assert OfficialDocument.objects.filter(application=document.application).count() == 1
+    assert OfficialDocument.objects.filter(application=document.application, kind=document.kind).count() == 1
     assert files_in(private_dir) == [file_name.removeprefix("documents/")]
     content = (private_dir / file_name).read_bytes()
     assert content.startswith(b"%PDF-")
@@ -147,12 +147,15 @@ def test_a_transient_error_is_retried(pending_document, private_dir, renderer, m
 def test_the_sweeper_requeues_only_documents_left_pending(world, delay, settings):
     settings.DOCUMENT_STUCK_AFTER_SECONDS = 300
     case = put_in_state(new_case(world), State.FUNDS_MATCHED, world)
+    # The worker rendered the documents of the steps so far; the ones below are their second versions.
+    case.documents.update(status=OfficialDocument.Status.READY)
     long_ago = timezone.now() - timedelta(seconds=301)
 
     def document(kind, status, queued_at):
         return OfficialDocument.objects.create(
             application=case,
             kind=kind,
+            version=2,
             issuing_agency=world.yl_in,
             status=status,
             queued_at=queued_at,
