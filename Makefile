@@ -45,6 +45,7 @@ messages: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 migrate-check: $(STAMP)
 	$(MANAGE) makemigrations --check --dry-run

@@ -3,7 +3,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from applications.identifiers import looks_like_document_number, mask_document_number
 from applications.models import (
     AccessRecord,
     CaseEvent,
@@ -15,6 +14,7 @@ from applications.models import (
     OfficialDocument,
     TransferApplication,
 )
+from applications.people.identifiers import looks_like_document_number, mask_document_number
 
 
 @admin.register(InsuredPerson)

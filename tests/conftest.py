@@ -123,7 +123,7 @@ def demo_world(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def agency_staff_pass_second_factor(monkeypatch):
-    """Agency staff and administrators must pass a TOTP second factor (applications.second_factor). A test
+    """Agency staff and administrators must pass a TOTP second factor (applications.people.second_factor). A test
     that logs a user in with force_login means "this user is logged in", so for agency staff the session is
     also marked as verified (tests.world.pass_second_factor, as tests.world.login does). Tests of the second
     factor itself log in through the real pages."""

@@ -18,8 +18,8 @@ from factory.django import DjangoModelFactory
 
 from agencies.models import Agency, AgencyStaff, Region, Scheme
 from agencies.reference import DEMO_SCHEMES, demo_connected, place_name
-from applications.identifiers import USCC_ALPHABET, resident_id_check_char
 from applications.models import DocumentType, Employer, EmployerStaff, InsuredPerson
+from applications.people.identifiers import USCC_ALPHABET, resident_id_check_char
 
 PASSWORD = "Portal-test-2026"
 

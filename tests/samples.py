@@ -19,12 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, AgencyStaff, Region
-from applications import services
-from applications.contributions import validate_rows
+from applications.cases import services
+from applications.cases.contributions import validate_rows
 from applications.documents import tasks as document_tasks
-from applications.identifiers import resident_id_check_char
 from applications.models import DocumentKind, DocumentType, Employer, InsuredPerson, OfficialDocument, State
 from applications.notify import tasks as notify_tasks
+from applications.people.identifiers import resident_id_check_char
 from applications.rules.money import to_fen
 from tests.factories import (
     AgencyFactory,

@@ -216,7 +216,7 @@ def test_errors_are_in_english_after_choosing_english_in_the_switcher(client):
 
 
 def test_an_english_browser_alone_does_not_switch_the_language(client):
-    # Product decision (applications.middleware.ChineseUnlessChosenMiddleware): Chinese until the user
+    # Product decision (applications.people.middleware.ChineseUnlessChosenMiddleware): Chinese until the user
     # chooses English; the browser's Accept-Language is not consulted.
     response = post_bad_signup(client, HTTP_ACCEPT_LANGUAGE="en")
     assert response["Content-Language"] == "zh-hans"

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from agencies.models import Agency
-from applications.identifiers import mask_document_number
 from applications.models import Employer, EmployerStaff, InsuredPerson
+from applications.people.identifiers import mask_document_number
 from tests.factories import AgencyStaffFactory, EmployerStaffFactory, UserFactory
 from tests.world import login
 

@@ -11,7 +11,9 @@ from stdnum.cn import ric, uscc
 
 from agencies.models import Region
 from agencies.reference import read_regions
-from applications.identifiers import (
+from applications.models import DocumentType, Employer, InsuredPerson
+from applications.models.people import check_document_number, region_exists
+from applications.people.identifiers import (
     USCC_ALPHABET,
     check_foreign_permanent_residence,
     check_hk_macau_permit,
@@ -21,8 +23,6 @@ from applications.identifiers import (
     mask_document_number,
     resident_id_check_char,
 )
-from applications.models import DocumentType, Employer, InsuredPerson
-from applications.models.people import check_document_number, region_exists
 from tests.conftest import is_chinese
 from tests.factories import EmployerFactory, InsuredPersonFactory, resident_id, with_check_char
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from applications import services
+from applications.cases import services
 from applications.models import OfficialDocument
 from tests.test_settings_and_deployment import ROOT, clean_env
 from tests.world import build_small_world, new_case

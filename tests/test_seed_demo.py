@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from agencies.models import Agency, AgencyStaff
-from applications.identifiers import check_uscc
 from applications.management.commands.seed_demo import DEMO_PASSWORD, EMPLOYEES
 from applications.models import Employer, EmployerStaff, InsuredPerson
+from applications.people.identifiers import check_uscc
 
 pytestmark = pytest.mark.django_db
 

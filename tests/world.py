@@ -34,10 +34,12 @@ from django.core.management import call_command
 
 from agencies.calendar import corrections, is_working_day
 from agencies.models import Agency, AgencyStaff, Region
-from applications import services, workflow
-from applications.contributions import computed_amounts
-from applications.deadlines import WINDOW_OF_STATE, working_days_for
-from applications.guards import amount_fields
+from applications.cases import services, workflow
+from applications.cases.contributions import computed_amounts
+from applications.cases.deadlines import WINDOW_OF_STATE, working_days_for
+from applications.cases.guards import amount_fields
+from applications.cases.parties import parties_of
+from applications.cases.states import Party
 from applications.models import (
     DocumentType,
     Employer,
@@ -46,8 +48,6 @@ from applications.models import (
     State,
     TransferApplication,
 )
-from applications.parties import parties_of
-from applications.states import Party
 from tests.factories import (
     AgencyFactory,
     AgencyStaffFactory,
@@ -272,7 +272,7 @@ def put_in_state(case, state, world=None, *, at=None, due=None, data=None, **sta
 
 
 def pass_second_factor(client, user):
-    """Agency staff and administrators must pass a TOTP second factor (applications.second_factor): mark
+    """Agency staff and administrators must pass a TOTP second factor (applications.people.second_factor): mark
     the client's session as verified with a confirmed device of the user's."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice

@@ -10,4 +10,4 @@ app = Celery("transfer_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The rooms of the applications app keep their own tasks modules.
-app.autodiscover_tasks(["applications.documents", "applications.notify"])
+app.autodiscover_tasks(["applications.cases", "applications.documents", "applications.notify"])

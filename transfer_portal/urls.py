@@ -16,7 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", notifications.switch_language, name="set_language"),
     path("", include("applications.urls")),
     path("employer/", include("applications.urls_employer")),
-    path("agency/", include("agencies.urls")),
+    path("agency/", include("desk.urls")),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.mark_all_read, name="notifications_read"),
     path("admin/", admin.site.urls),

@@ -15,7 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Scheme
-from applications.states import CLOSED_STATES, State
+from applications.cases.states import CLOSED_STATES, State
 
 
 class PrivateStorage(FileSystemStorage):

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
-from applications import identifiers
+from applications.people import identifiers
 
 
 def region_exists(code: str) -> bool:

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from applications import workflow
+from applications.cases import workflow
+from applications.cases.parties import holder_of, holding_agency
 from applications.models import Notification
-from applications.parties import holder_of, holding_agency
 
 
 def message(notification):

@@ -4,9 +4,9 @@ go out from a task once it commits."""
 from django.db import transaction
 
 from agencies.models import AgencyStaff
+from applications.cases.parties import holding_agency, holding_party
 from applications.models import Notification
 from applications.notify.tasks import send_notification_emails
-from applications.parties import holding_agency, holding_party
 
 
 def recipients(case, actor):

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from applications.forms import SignUpForm
+from applications.people.forms import SignUpForm
 
 
 @sensitive_post_parameters("password1", "password2")

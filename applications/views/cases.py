@@ -11,19 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from applications import audit, services, workflow
-from applications.checklist import checklist
-from applications.contributions import COLUMNS as CONTRIBUTION_COLUMNS
-from applications.contributions import computed_amounts, overlaps, read_csv, validate_rows
-from applications.deadlines import predicted_completion
-from applications.eligibility import DECLARATION_FIELDS, assess_case, explain
-from applications.forms_cases import (
-    ContributionRowFormSet,
-    ContributionTableUploadForm,
-    FilingWithDeclarationsForm,
-    MaterialForm,
-    action_form,
-)
+from applications.cases import audit, services, workflow
+from applications.cases.checklist import checklist
+from applications.cases.contributions import COLUMNS as CONTRIBUTION_COLUMNS
+from applications.cases.contributions import computed_amounts, overlaps, read_csv, validate_rows
+from applications.cases.deadlines import predicted_completion
+from applications.cases.eligibility import DECLARATION_FIELDS, assess_case, explain
+from applications.cases.parties import holder_of, parties_of
+from applications.cases.states import STEP_LABELS, STEP_OF_STATE, Party
 from applications.models import (
     Employer,
     InsuredPerson,
@@ -32,9 +27,14 @@ from applications.models import (
     State,
     TransferApplication,
 )
-from applications.parties import holder_of, parties_of
 from applications.rules.benefit_place import benefit_place
-from applications.states import STEP_LABELS, STEP_OF_STATE, Party
+from applications.views.case_forms import (
+    ContributionRowFormSet,
+    ContributionTableUploadForm,
+    FilingWithDeclarationsForm,
+    MaterialForm,
+    action_form,
+)
 
 CASE_RELATED = (
     "person__user", "person__hukou_region", "transfer_in_agency__region", "transfer_out_agency__region",

@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from agencies.models import Scheme
-from applications import bulk, csvio
-from applications.employees import EmployeeForm, EmployeeImportForm, add_employee, import_employees
+from applications import csvio
+from applications.employers import bulk
+from applications.employers.employees import EmployeeForm, EmployeeImportForm, add_employee, import_employees
 from applications.models import (
     DocumentKind,
     Employer,

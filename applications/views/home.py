@@ -1,6 +1,6 @@
 from django.shortcuts import redirect, render
 
-from applications.roles import homes_of
+from applications.people.roles import homes_of
 
 
 def landing(request):

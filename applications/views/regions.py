@@ -3,7 +3,7 @@
 from django.shortcuts import render
 
 from agencies.models import Agency
-from applications.forms_cases import prefecture_choices
+from applications.views.case_forms import prefecture_choices
 
 PICKER_FIELDS = ("transfer_out_region", "transfer_in_region")
 

@@ -9,7 +9,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from agencies.models import Agency
-from applications.eligibility import assess_case, explain
+from applications.cases.eligibility import assess_case, explain
 from applications.models import DocumentKind, Material, OfficialDocument, State, TransferApplication
 from tests.e2e.conftest import squash
 from tests.e2e.files import contribution_csv, pdf_text, small_png

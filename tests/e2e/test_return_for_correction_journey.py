@@ -5,7 +5,7 @@ version 2 of the application form."""
 from playwright.sync_api import expect
 
 from agencies.models import Agency
-from applications import services
+from applications.cases import services
 from applications.models import DocumentKind, InsuredPerson, Material, OfficialDocument, State
 from tests.e2e.files import small_png
 

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agencies.models import Agency
-from applications import services
+from applications.cases import services
 from applications.models import (
     CaseEvent,
     DocumentKind,
@@ -196,7 +196,7 @@ def test_a_failure_in_the_middle_of_filing_rolls_back_every_case(hr, employer):
         return real_advance(case, action, user, **kwargs)
 
     rows = [row for row in good_rows(employer) if row[1] != "both"]  # one application per row
-    with mock.patch("applications.services.advance", side_effect=advance_failing_on_the_third):
+    with mock.patch("applications.cases.services.advance", side_effect=advance_failing_on_the_third):
         response = post_file(hr, employer, csv_text(HEADER, rows))
     assert len(calls) == 3
     assert response.status_code == 200
@@ -222,7 +222,7 @@ def test_an_unexpected_error_also_rolls_back_and_names_the_row(hr, employer):
             raise RuntimeError("boom")
         return real_advance(case, action, user, **kwargs)
 
-    with mock.patch("applications.services.advance", side_effect=advance):
+    with mock.patch("applications.cases.services.advance", side_effect=advance):
         response = post_file(hr, employer, csv_text(HEADER, good_rows(employer)))
     assert not TransferApplication.objects.exists()
     assert "An unexpected error stopped the filing at this row." in response.content.decode()

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from agencies.models import Agency
-from applications import services
+from applications.cases import services
 from applications.models import DocumentKind, OfficialDocument, State, TransferApplication
 from tests.employer.conftest import make_employees
 from tests.factories import EmployerStaffFactory, InsuredPersonFactory

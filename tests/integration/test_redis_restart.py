@@ -13,7 +13,7 @@ import pytest
 from celery import Celery
 from celery import current_app as current_celery_app
 
-from applications import services
+from applications.cases import services
 from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument, State
 from tests.integration.conftest import Broker, RedisServer, Worker, forget_queue

@@ -17,11 +17,11 @@ import pytest
 from django.db import connection
 from pypdf import PdfReader
 
-from applications import services
-from applications.contributions import computed_amounts, validate_rows
+from applications.cases import services
+from applications.cases.contributions import computed_amounts, validate_rows
+from applications.cases.states import Party
 from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument, State
-from applications.states import Party
 from tests.world import new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.db import transaction
 
 from agencies.models import Agency
-from applications import services
-from applications.contributions import COLUMNS
+from applications.cases import services
+from applications.cases.contributions import COLUMNS
 from applications.models import Employer, InsuredPerson
 from tests.factories import InsuredPersonFactory, region
 
@@ -58,8 +58,8 @@ def person(document_number=None, *, name=None):
 
 
 def like_zhang_wei(scheme):
+    from applications.cases.states import CLOSED_STATES
     from applications.management.commands.seed_demo import demo_resident_id
-    from applications.states import CLOSED_STATES
 
     zhang = person(ZHANG_WEI)
     if not zhang.applications.filter(scheme=scheme).exclude(state__in=CLOSED_STATES).exists():

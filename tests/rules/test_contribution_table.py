@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from agencies.models import AgencyStaff, Region
-from applications import services
-from applications.contributions import COLUMNS, MAX_ROWS, read_csv, validate_rows
+from applications.cases import services
+from applications.cases.contributions import COLUMNS, MAX_ROWS, read_csv, validate_rows
 from applications.csvio import CsvError
 from applications.models import CaseEvent, ContributionYear
 from tests.factories import AgencyStaffFactory

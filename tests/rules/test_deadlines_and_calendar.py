@@ -13,8 +13,8 @@ from django.utils import timezone
 from agencies import admin as agencies_admin
 from agencies.calendar import add_working_days, has_official_schedule, is_working_day
 from agencies.models import AgencyStaff, CalendarDay, DeadlinePolicy
-from applications import services
-from applications.deadlines import working_days_for
+from applications.cases import services
+from applications.cases.deadlines import working_days_for
 from applications.rules.deadlines import CONTACT_LETTER, CONTINUATION, TRANSFER_OUT
 from tests.factories import AgencyStaffFactory
 from tests.rules.conftest import agency, draft, submitted, user

@@ -12,8 +12,8 @@ from django.utils.html import escape
 from hypothesis import given
 from hypothesis import strategies as st
 
-from applications import eligibility as portal_eligibility
-from applications.eligibility import OUTCOME_TEXT, REASON_TEXT, assess_case, explain, situation_for
+from applications.cases import eligibility as portal_eligibility
+from applications.cases.eligibility import OUTCOME_TEXT, REASON_TEXT, assess_case, explain, situation_for
 from applications.models import DocumentType
 from applications.rules import eligibility as rules
 from applications.rules.ages import age_on, birthday_in

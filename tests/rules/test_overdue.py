@@ -7,9 +7,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from applications import services
+from applications.cases import services
+from applications.cases.tasks import flag_overdue_cases
 from applications.models import CaseEvent
-from applications.tasks import flag_overdue_cases
 from tests.rules.conftest import agency, draft, submitted, user
 from tests.world import clock_at, login
 

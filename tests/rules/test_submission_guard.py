@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from applications import services
-from applications.forms_cases import action_form
-from applications.guards import amount_fields
+from applications.cases import services
+from applications.cases.guards import amount_fields
+from applications.cases.workflow import TRANSITIONS
 from applications.models import CaseEvent, Notification, OfficialDocument
-from applications.workflow import TRANSITIONS
+from applications.views.case_forms import action_form
 from tests.rules.conftest import csv_bytes, demo_employer, draft, person, submitted, upload, user
 from tests.world import clock_at, login
 

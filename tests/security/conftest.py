@@ -27,9 +27,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from agencies.models import Agency, Region
-from applications import services
-from applications.bulk import BULK_DECLARATIONS
+from applications.cases import services
 from applications.documents import tasks as document_tasks
+from applications.employers.bulk import BULK_DECLARATIONS
 from applications.management.commands.seed_demo import demo_resident_id, demo_uscc
 from applications.models import (
     DocumentKind,

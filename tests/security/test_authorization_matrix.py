@@ -23,7 +23,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from applications import workflow
+from applications.cases import workflow
 from applications.models import ContributionYear, Material, OfficialDocument, State, TransferApplication
 from tests.security.conftest import (
     ADMIN,

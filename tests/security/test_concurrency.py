@@ -19,8 +19,8 @@ from django.utils import translation
 
 from agencies.models import Agency, Region
 from agencies.reference import load_regions
-from applications import services
-from applications.bulk import BULK_DECLARATIONS
+from applications.cases import services
+from applications.employers.bulk import BULK_DECLARATIONS
 from applications.models import (
     CaseEvent,
     DocumentKind,

@@ -11,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from applications.identifiers import mask_document_number
 from applications.models import (
     AccessRecord,
     CaseEvent,
@@ -20,6 +19,7 @@ from applications.models import (
     State,
     TransferApplication,
 )
+from applications.people.identifiers import mask_document_number
 from tests.security.conftest import (
     ADMIN,
     APPLICANT,

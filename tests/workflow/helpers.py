@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from applications.cases.states import Party
 from applications.models import DocumentKind, State
-from applications.states import Party
 from tests.world import PERSONAL, POOLED, TOTAL
 
 IN, OUT = "in", "out"

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext, override
 
-from applications import services
+from applications.cases import services
+from applications.cases.states import PARTY_LABELS, Party
 from applications.models import AccessRecord, DocumentKind, OfficialDocument, State, TransferApplication
-from applications.states import PARTY_LABELS, Party
 from tests.workflow.helpers import SPEC, minimal_pdf
 from tests.world import login, new_case, put_in_state
 

@@ -12,7 +12,7 @@ from unittest import mock
 import pytest
 from django.db import connections
 
-from applications import services
+from applications.cases import services
 from applications.documents import tasks as document_tasks
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
 from applications.notify import notifications

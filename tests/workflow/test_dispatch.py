@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from applications import services
+from applications.cases import services
+from applications.cases.services import ActionRefused
 from applications.models import DocumentKind, OfficialDocument, State
-from applications.services import ActionRefused
 from tests.world import TOTAL, new_case, put_in_state
 
 

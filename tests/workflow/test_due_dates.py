@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from agencies.calendar import add_working_days, is_working_day
 from agencies.models import CalendarDay, DeadlinePolicy, Region
-from applications import services
+from applications.cases import services
+from applications.cases.states import Party
 from applications.models import State
-from applications.states import Party
 from tests.world import new_case, put_in_state
 
 D = datetime.date

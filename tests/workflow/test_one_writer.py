@@ -4,7 +4,7 @@ every other write of the state, raw SQL included; the service's own permission e
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from applications import services
+from applications.cases import services
 from applications.models import CaseEvent, State, TransferApplication
 from applications.models.cases import StateWriteRefused
 from tests.factories import AgencyFactory, AgencyStaffFactory, InsuredPersonFactory, UserFactory, region

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from applications import services
+from applications.cases import services
+from applications.cases.services import CaseMovedOn
 from applications.documents import tasks as document_tasks
 from applications.models import CaseEvent, DocumentKind, OfficialDocument, State
 from applications.notify import tasks as notify_tasks
-from applications.services import CaseMovedOn
 from tests.world import new_case, put_in_state
 from transfer_portal.celery import app as celery_app
 

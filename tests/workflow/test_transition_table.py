@@ -11,7 +11,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies.calendar import add_working_days
-from applications import services, workflow
+from applications.cases import services, workflow
+from applications.cases.parties import parties_of
+from applications.cases.services import ActionRefused, CaseMovedOn, NotPermitted
+from applications.cases.states import HOLDER, Party
 from applications.models import (
     CaseEvent,
     DocumentKind,
@@ -19,9 +22,6 @@ from applications.models import (
     State,
     TransferApplication,
 )
-from applications.parties import parties_of
-from applications.services import ActionRefused, CaseMovedOn, NotPermitted
-from applications.states import HOLDER, Party
 from tests.workflow.helpers import IN, KEEP, SPEC, VALID_DATA
 from tests.world import PERSONAL, POOLED, TOTAL, new_case, put_in_state
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from stdnum.cn import uscc
 
 from agencies.models import Agency, AgencyStaff, Region
-from applications.identifiers import resident_id_check_char
 from applications.models import DocumentType, Employer, EmployerStaff, InsuredPerson
+from applications.people.identifiers import resident_id_check_char
 
 DEMO_PASSWORD = "Demo-2026-portal"  # noqa: S105 - demo-only, listed as such in README.md
 

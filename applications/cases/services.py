@@ -15,16 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.calendar import add_working_days
 from agencies.models import Scheme
-from applications import audit, workflow
-from applications.contributions import overlaps
-from applications.deadlines import working_days_for
+from applications.cases import audit, workflow
+from applications.cases.contributions import overlaps
+from applications.cases.deadlines import working_days_for
+from applications.cases.guards import TransitionRefused
+from applications.cases.parties import agency_on, parties_of
+from applications.cases.states import CLOSED_STATES, Party, State
 from applications.documents.tasks import render_document
-from applications.guards import TransitionRefused
 from applications.models import ContributionYear, Material, OfficialDocument, TransferApplication
 from applications.models.cases import writing_state
 from applications.notify import emails, notifications
-from applications.parties import agency_on, parties_of
-from applications.states import CLOSED_STATES, Party, State
 
 
 class WorkflowError(Exception):
@@ -209,7 +209,7 @@ MATERIAL_STATES = (State.DRAFT, State.RETURNED)
 
 
 def add_material(case, user, kind, content, content_type, filename):
-    """Attach an uploaded file (already checked by applications.uploads) while the applicant may change the case."""
+    """Attach an uploaded file (already checked by applications.cases.uploads) while the applicant may change the case."""
     with transaction.atomic():
         locked = TransferApplication.objects.select_for_update(of=("self",)).get(pk=case.pk)
         if Party.APPLICANT not in parties_of(user, locked):

@@ -10,10 +10,10 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications.contributions import computed_amounts
-from applications.eligibility import assess_case, explain
+from applications.cases.contributions import computed_amounts
+from applications.cases.eligibility import assess_case, explain
+from applications.cases.states import State
 from applications.rules.eligibility import Outcome
-from applications.states import State
 
 
 class TransitionRefused(Exception):

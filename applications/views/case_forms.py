@@ -6,13 +6,13 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region, Scheme
-from applications.contributions import COLUMNS as CSV_COLUMNS
-from applications.contributions import computed_amounts
-from applications.eligibility import DECLARATION_FIELDS
-from applications.forms import RegionChoiceField
-from applications.guards import amount_fields
+from applications.cases.contributions import COLUMNS as CSV_COLUMNS
+from applications.cases.contributions import computed_amounts
+from applications.cases.eligibility import DECLARATION_FIELDS
+from applications.cases.guards import amount_fields
+from applications.cases.uploads import check_upload
 from applications.models import MaterialKind
-from applications.uploads import check_upload
+from applications.people.forms import RegionChoiceField
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 

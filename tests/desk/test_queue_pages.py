@@ -8,8 +8,8 @@ from django.db import transaction
 
 from agencies.models import Agency
 from applications.models import State, TransferApplication
-from tests.agencies.conftest import agencies, case_in
-from tests.agencies.test_queue import TODAY, queue_url, references
+from tests.desk.conftest import agencies, case_in
+from tests.desk.test_queue import TODAY, queue_url, references
 from tests.world import clock_at, login
 
 pytestmark = pytest.mark.django_db

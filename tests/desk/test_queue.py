@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from agencies.calendar import add_working_days
 from agencies.models import AgencyStaff
-from agencies.queue import OPEN_STEP, WORK_ITEMS
-from applications.identifiers import mask_document_number
+from applications.cases.states import HOLDER, Party
 from applications.models import State, TransferApplication
-from applications.states import HOLDER, Party
-from tests.agencies.conftest import PERSON_ID, agencies, case_in, user
+from applications.people.identifiers import mask_document_number
+from desk.queue import OPEN_STEP, WORK_ITEMS
+from tests.desk.conftest import PERSON_ID, agencies, case_in, user
 from tests.factories import AgencyStaffFactory, InsuredPersonFactory, UserFactory, resident_id
 from tests.world import clock_at, login
 

@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies import calendar
 from agencies.models import Scheme
-from applications import workflow
-from applications.deadlines import working_days_for
+from applications.cases import workflow
+from applications.cases.deadlines import working_days_for
+from applications.cases.states import WINDOW_OF_STATE, WINDOW_SIDE, WINDOWS, State
 from applications.models import CaseEvent, TransferApplication
 from applications.rules import deadlines
-from applications.states import WINDOW_OF_STATE, WINDOW_SIDE, WINDOWS, State
 
 MONTHS = 12
 

@@ -8,9 +8,9 @@ import re
 import pytest
 from django.utils import timezone, translation
 
-from applications.identifiers import mask_document_number
 from applications.models import AccessRecord, State
-from tests.agencies.conftest import case_in, user
+from applications.people.identifiers import mask_document_number
+from tests.desk.conftest import case_in, user
 from tests.factories import InsuredPersonFactory
 from tests.world import login
 

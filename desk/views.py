@@ -12,12 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies import queue, stats, svg
 from agencies.calendar import add_working_days
 from agencies.models import AgencyStaff
-from applications import audit, csvio
-from applications.identifiers import looks_like_document_number
+from applications import csvio
+from applications.cases import audit
 from applications.models import CaseEvent, InsuredPerson, TransferApplication
+from applications.people.identifiers import looks_like_document_number
+from desk import queue, stats, svg
 
 
 def agency_for(request, agency_id, role=None):

@@ -18,10 +18,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region, Scheme
-from applications import workflow
-from applications.identifiers import looks_like_document_number, mask_document_number
+from applications.cases import workflow
+from applications.cases.states import HOLDER, STEP_LABELS, Side, State
 from applications.models import TransferApplication
-from applications.states import HOLDER, STEP_LABELS, Side, State
+from applications.people.identifiers import looks_like_document_number, mask_document_number
 
 IN, OUT = Side.IN, Side.OUT
 

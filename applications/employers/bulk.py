@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, Region, Scheme
-from applications import csvio, services
+from applications import csvio
+from applications.cases import services
+from applications.cases.states import CLOSED_STATES
 from applications.csvio import CsvError
 from applications.models import Employer, FilingBatch, TransferApplication
-from applications.states import CLOSED_STATES
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 applications/states.py, asked of the database once per question."""
 
 from agencies.models import AgencyStaff
+from applications.cases.states import HOLDER, PARTY_LABELS, Party, Side
 from applications.models import EmployerStaff
-from applications.states import HOLDER, PARTY_LABELS, Party, Side
 
 
 def parties_of(user, case) -> set[Party]:

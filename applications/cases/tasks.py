@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db.models import F, Q
 from django.utils import timezone
 
-from applications import services
+from applications.cases import services
 from applications.models import TransferApplication
 
 

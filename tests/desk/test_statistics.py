@@ -7,13 +7,13 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agencies import stats, svg
 from agencies.calendar import add_working_days
 from agencies.models import DeadlinePolicy, Region
-from applications import services
+from applications.cases import services
 from applications.models import State
 from applications.rules import deadlines
-from tests.agencies.conftest import case_in
+from desk import stats, svg
+from tests.desk.conftest import case_in
 from tests.factories import InsuredPersonFactory
 from tests.world import clock_at, login, moment_in_china, new_case, put_in_state, take
 

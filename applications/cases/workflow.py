@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from applications import guards
+from applications.cases import guards
+from applications.cases.states import Party, Side, State
 from applications.models import DocumentKind
 from applications.rules import deadlines
-from applications.states import Party, Side, State
 
 # Deadline windows: a transition opens one (a window of applications/rules/deadlines.py), keeps the
 # current one, or closes the case's due date.

@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
 from applications import csvio
-from applications.bulk import number_problem
 from applications.csvio import CsvError
-from applications.forms import RegionChoiceField, hukou_region_choices, mobile_phone
+from applications.employers.bulk import number_problem
 from applications.models import DocumentType, InsuredPerson
 from applications.models.people import check_document_number
+from applications.people.forms import RegionChoiceField, hukou_region_choices, mobile_phone
 
 IMPORT_COLUMNS = ("name", "document_number")
 IMPORT_OPTIONAL_COLUMNS = ("document_type", "hukou_region", "phone", "sex", "birth_date")

@@ -5,8 +5,8 @@ from django.db.models import Q
 
 from agencies.calendar import add_working_days
 from agencies.models import DeadlinePolicy
+from applications.cases.states import WINDOW_OF_STATE, WINDOWS, State
 from applications.rules import deadlines
-from applications.states import WINDOW_OF_STATE, WINDOWS, State
 
 FIELD_OF_WINDOW = {
     deadlines.CONTACT_LETTER: "contact_letter_days",

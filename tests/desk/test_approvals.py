@@ -3,9 +3,9 @@
 import pytest
 
 from agencies.models import AgencyStaff
-from applications import services
+from applications.cases import services
 from applications.models import State
-from tests.agencies.conftest import PERSON_ID, case_awaiting_approval, user
+from tests.desk.conftest import PERSON_ID, case_awaiting_approval, user
 from tests.factories import AgencyStaffFactory
 from tests.world import login
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agencies import views
+from desk import views
 
 urlpatterns = [
     path("<int:agency_id>/queue/", views.case_queue, name="agency_queue"),

@@ -1,0 +1,1 @@
+"""Employers: the employee list and its import, bulk filing."""
