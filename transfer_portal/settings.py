@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "transfer_portal.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so only dynamic responses: Cache-Control no-store, private (transfer_portal/cache_control.py).
+    "transfer_portal.cache_control.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "applications.middleware.ChineseUnlessChosenMiddleware",
     "django.middleware.locale.LocaleMiddleware",
