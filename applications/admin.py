@@ -11,6 +11,7 @@ from applications.models import (
     CaseEvent,
     ContributionYear,
     Employer,
+    EmployerLinkRequest,
     EmployerStaff,
     InsuredPerson,
     Material,
@@ -216,6 +217,16 @@ class ContributionYearAdmin(ReadOnlyAdmin):
     list_display = ["application", "year", "region_code", "months", "monthly_base", "year_end_balance"]
     search_fields = ["application__reference"]
     list_select_related = ["application"]
+
+
+@admin.register(EmployerLinkRequest)
+class EmployerLinkRequestAdmin(ReadOnlyAdmin):
+    """The record of employers asking to list a person with an account, and of the answers."""
+
+    list_display = ["requested_at", "employer", "person", "status", "answered_at"]
+    list_filter = ["status"]
+    search_fields = ["employer__name", "employer__uscc", "=person__document_number", "person__name"]
+    list_select_related = ["employer", "person"]
 
 
 @admin.register(AccessRecord)
