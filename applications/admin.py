@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.template.response import TemplateResponse
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import (
@@ -8,13 +10,19 @@ from applications.models import (
     CaseEvent,
     ContributionYear,
     Employer,
+    EmployerLinkRequest,
     EmployerStaff,
     InsuredPerson,
     Material,
     OfficialDocument,
     TransferApplication,
 )
-from applications.people.identifiers import looks_like_document_number, mask_document_number
+from applications.people.identifiers import looks_like_document_number
+from applications.people.masked_names import masked_login
+
+# Full ID numbers appear on one admin page only: the person's own change page (InsuredPerson). Elsewhere
+# a user or a login name is named by str(), masked for document numbers (applications/people/masked_names.py),
+# and the pages that show a login name as a field value show a masked copy instead (below).
 
 
 @admin.register(InsuredPerson)
@@ -56,6 +64,21 @@ class _ListRow:
         return self.label
 
 
+class _MaskedUser:
+    """The user as the password page names it (title, breadcrumbs, the hidden user name for password
+    managers): masked. The form itself holds the real user."""
+
+    def __init__(self, user):
+        self.pk = user.pk
+        self._label = str(user)
+
+    def get_username(self):
+        return self._label
+
+    def __str__(self):
+        return self._label
+
+
 @admin.register(get_user_model())
 class PortalUserAdmin(UserAdmin):
     list_display = ["masked_username", "first_name", "is_staff", "is_active"]
@@ -67,6 +90,39 @@ class PortalUserAdmin(UserAdmin):
 
     def action_checkbox(self, obj):
         return super().action_checkbox(_ListRow(obj.pk, self.masked_username(obj)))
+
+    def _named_by_document_number(self, obj):
+        return obj is not None and looks_like_document_number(obj.get_username())
+
+    def get_fieldsets(self, request, obj=None):
+        """An insured person's user name is their document number: shown masked and read-only (it is
+        changed, if ever, with the person's record)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._named_by_document_number(obj):
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [f if f != "username" else "masked_username" for f in options["fields"]],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "masked_username"] if self._named_by_document_number(obj) else readonly
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if isinstance(response, TemplateResponse) and response.context_data.get("original") is not None:
+            context = response.context_data
+            user = context["original"]
+            context["title"] = context["title"].replace(escape(user.get_username()), escape(str(user)))
+            context["original"] = _MaskedUser(user)
+        return response
 
 
 class EmployerStaffInline(admin.TabularInline):
@@ -163,6 +219,16 @@ class ContributionYearAdmin(ReadOnlyAdmin):
     list_select_related = ["application"]
 
 
+@admin.register(EmployerLinkRequest)
+class EmployerLinkRequestAdmin(ReadOnlyAdmin):
+    """The record of employers asking to list a person with an account, and of the answers."""
+
+    list_display = ["requested_at", "employer", "person", "status", "answered_at"]
+    list_filter = ["status"]
+    search_fields = ["employer__name", "employer__uscc", "=person__document_number", "person__name"]
+    list_select_related = ["employer", "person"]
+
+
 @admin.register(AccessRecord)
 class AccessRecordAdmin(ReadOnlyAdmin):
     list_display = ["at", "masked_user", "what", "application", "object_id"]
@@ -176,15 +242,21 @@ class AccessRecordAdmin(ReadOnlyAdmin):
 
 
 # django-axes lists the user names of logins and failed logins; an insured person's is their ID number.
-def masked_login(username):
-    """A typed user name as lists may show it: one that is a document number is masked."""
-    username = username or ""
-    return mask_document_number(username) if looks_like_document_number(username) else username
-
-
 def _masking_axes_admin(base):
     class MaskedAxesAdmin(base):
         list_display = ["masked_username" if name == "username" else name for name in base.list_display]
+        # The change page shows the typed login name as a field: a masked copy takes its place.
+        fieldsets = [
+            (
+                name,
+                {
+                    **options,
+                    "fields": ["masked_username" if f == "username" else f for f in options["fields"]],
+                },
+            )
+            for name, options in base.fieldsets
+        ]
+        readonly_fields = [*base.readonly_fields, "masked_username"]
 
         @admin.display(description=_("username"), ordering="username")
         def masked_username(self, obj):

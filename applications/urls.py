@@ -5,6 +5,11 @@ from applications.views import cases, insured, regions
 urlpatterns = [
     path("my/applications/", insured.my_applications, name="my_applications"),
     path("my/applications/new/", cases.file_application, name="file_application"),
+    path(
+        "my/employer-requests/<int:request_id>/",
+        insured.answer_employer_request,
+        name="answer_employer_request",
+    ),
     path("regions/cities/", regions.region_picker, name="region_picker"),
     path("regions/agencies/", regions.agency_picker, name="agency_picker"),
     path("cases/<str:reference>/", cases.case_detail, name="case_detail"),

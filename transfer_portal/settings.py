@@ -15,6 +15,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from transfer_portal.proxy import client_address_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "transfer_portal.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so only dynamic responses: Cache-Control no-store, private (transfer_portal/cache_control.py).
+    "transfer_portal.cache_control.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "applications.people.middleware.ChineseUnlessChosenMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -80,16 +84,24 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lock a user name (from any address) and an address (for any user name) after 5 failures for 15 minutes.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Login throttling (applications/people/login_throttle.py): failures within the cool-off are counted
+# per user name and address, per user name from every address, and per address for every user name, each
+# with its own limit. A good login clears only its own user name's failures from its own address.
+AXES_HANDLER = "applications.people.login_throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)  # one user name from one address
+LOGIN_FAILURES_PER_USER_NAME = env.int("LOGIN_FAILURES_PER_USER_NAME", default=20)  # from every address
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)  # for every user name
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A guess refused because of a lock is not counted: otherwise one locked address could go on raising a
+# user name's count until the owner is locked out everywhere.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For (0: none, the
-# client is REMOTE_ADDR). Behind a proxy it must be set, or every login counts against the proxy's address.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "transfer_portal.proxy.client_ip"
+# Reverse proxies in front of gunicorn, each appending the address it got the request from to
+# X-Forwarded-For (0: none; the header is then never read). Behind a proxy it must be set, or every
+# login counts against the proxy's address. transfer_portal/proxy.py turns it into django-ipware's terms.
+vars().update(client_address_settings(env.int("TRUSTED_PROXY_COUNT", default=0)))
 
 # No inline script or style anywhere: every script and stylesheet is a file the portal serves itself.
 CONTENT_SECURITY_POLICY = {

@@ -1,4 +1,5 @@
-"""The audit trail: one function per event, the only code that writes CaseEvent and AccessRecord rows.
+"""The audit trail: one function per event, the only code that writes CaseEvent and AccessRecord rows
+(and EmployerLinkRequest rows, the record of an employer asking to list a person and of their answer).
 
 Each event carries a short human note (shown on the case's timeline) and structured `data` (amounts as
 strings of yuan, dates as ISO strings, ids): what statistics, documents and auditors read, so that
@@ -7,7 +8,9 @@ nobody re-parses notes or recomputes a due date with a policy that changed since
 Personal data stays out of `data`: ids and counts, never names or identity numbers.
 """
 
-from applications.models import AccessRecord, CaseEvent
+from django.utils import timezone
+
+from applications.models import AccessRecord, CaseEvent, EmployerLinkRequest
 
 AMOUNT_FIELDS = (
     "personal_account_amount",
@@ -165,3 +168,17 @@ def export_made(user, *, agency=None, filters=None, rows=None):
         filters=filters or None,
         rows=rows,
     )
+
+
+# An employer asks to list a person who has an account; the person answers (EmployerLinkRequest).
+
+
+def employer_link_requested(person, employer, requested_by):
+    return EmployerLinkRequest.objects.create(person=person, employer=employer, requested_by=requested_by)
+
+
+def employer_link_answered(link, *, accepted):
+    link.status = EmployerLinkRequest.Status.ACCEPTED if accepted else EmployerLinkRequest.Status.DECLINED
+    link.answered_at = timezone.now()
+    link.save(update_fields=["status", "answered_at"])
+    return link

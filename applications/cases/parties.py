@@ -1,6 +1,8 @@
 """Which parties a user is on a case, and which agency holds it: read from the declaration in
 applications/states.py, asked of the database once per question."""
 
+from django.db.models import Q
+
 from agencies.models import AgencyStaff
 from applications.cases.states import HOLDER, PARTY_LABELS, Party, Side
 from applications.models import EmployerStaff
@@ -26,6 +28,21 @@ def parties_of(user, case) -> set[Party]:
         if agency_id == case.transfer_out_agency_id:
             parties.add(Party.of_staff(Side.OUT, role))
     return parties
+
+
+def party_to(user) -> Q:
+    """The cases `user` is a party to, as a query filter: the same rule as parties_of, for lists of
+    cases (e.g. the other scheme's case of the same filing, which the staff of one scheme are not party
+    to: its reference is not theirs to see)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    agencies = AgencyStaff.objects.filter(user=user).values("agency_id")
+    return (
+        Q(person__user=user)
+        | Q(filed_for_employer__staff__user=user)
+        | Q(transfer_in_agency__in=agencies)
+        | Q(transfer_out_agency__in=agencies)
+    )
 
 
 def agency_on(case, side: Side):

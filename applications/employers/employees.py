@@ -1,9 +1,15 @@
 """An employer's list of employees: adding one (with the document checks of sign-up) or importing many
 from a CSV file, all rows or none.
 
-A person already on record with the same document and no employer is linked, not duplicated (they may
-have signed up themselves, or been removed from a former employer's list). A person on another
-employer's list is not taken over: that employer removes them first.
+What happens to a document number already on record:
+- a record nobody holds (no account of its own, on no employer's list, the same name: an employee a former
+  employer removed) is put on the list, not duplicated, exactly as a new employee is added;
+- a person with their own account is asked to confirm in their portal (applications/employers/links.py)
+  and is on the list only once they accept;
+- a person on another employer's list, or a record with another name, is not added.
+HR gets one neutral answer for every case but a plain new employee (REFERRED): the form must not tell
+whether a number is registered, or on another employer's list, or held under another name. The form's
+checks are the same whether the number is on record or not, for the same reason.
 """
 
 from django import forms
@@ -14,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Region
 from applications import csvio
 from applications.csvio import CsvError
+from applications.employers import links
 from applications.employers.bulk import number_problem
 from applications.models import DocumentType, InsuredPerson
 from applications.models.people import check_document_number
@@ -22,6 +29,18 @@ from applications.people.forms import RegionChoiceField, hukou_region_choices, m
 IMPORT_COLUMNS = ("name", "document_number")
 IMPORT_OPTIONAL_COLUMNS = ("document_type", "hukou_region", "phone", "sex", "birth_date")
 SEX_WORDS = {"m": "M", "male": "M", "男": "M", "f": "F", "female": "F", "女": "F"}
+
+# What adding an employee did: put them on the list (a new record, or one nobody held), or "referred":
+# not added directly (a person with an account is asked to confirm). HR is told only which of the two.
+ADDED, REFERRED = "added", "referred"
+
+
+def referred_message(name):
+    return gettext(
+        "%(name)s is not added directly. If this person has an account on the portal, they are asked there "
+        "to confirm that they work for you, and they appear on your list once they accept. If they do not "
+        "appear, check the name and document number with them."
+    ) % {"name": name}
 
 
 class EmployeeForm(forms.Form):
@@ -57,7 +76,9 @@ class EmployeeForm(forms.Form):
         self.employer = employer
         self.fields["hukou_region"].queryset = hukou_region_choices()
         self.parsed_id = None
-        self.existing = None  # a person on record to link instead of creating
+        self.existing = None  # a record nobody holds, to put on the list instead of creating one
+        self.referred = False  # not a plain new employee: one neutral answer
+        self.ask = None  # the person with an account to ask for confirmation
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -82,50 +103,54 @@ class EmployeeForm(forms.Form):
                 self.add_error("document_number", error)
             else:
                 self._check_existing(document_type, number, data.get("name"))
-        on_record = self.existing is not None and self.existing.hukou_region_id is not None
+        # The same fields are required whether the number is on record or not: a difference would tell.
         if document_type == DocumentType.RESIDENT_ID:
-            if not data.get("hukou_region") and "hukou_region" not in self.errors and not on_record:
+            if not data.get("hukou_region") and "hukou_region" not in self.errors:
                 self.add_error("hukou_region", _("Choose the place of the household registration."))
-        elif document_type and self.existing is None:
+        elif document_type:
             for name in ("sex", "birth_date"):
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, _("This document does not say it; please enter it."))
         return data
 
     def _check_existing(self, document_type, number, name):
+        self.existing, self.referred, self.ask = None, False, None
         existing = InsuredPerson.objects.filter(document_type=document_type, document_number=number).first()
         if existing is None:
             return
         if existing.employer_id == self.employer.pk:
+            # HR sees their own list: this tells them nothing new.
             self.add_error("document_number", _("This person is already on your list of employees."))
-        elif existing.employer_id is not None:
-            self.add_error(
-                "document_number",
-                _(
-                    "This person is on another employer's list of employees; that employer must remove "
-                    "them first."
-                ),
-            )
-        elif name and existing.name != name:
-            self.add_error("name", _("The name does not match the record held for this document number."))
-        else:
+        elif existing.user_id is None and existing.employer_id is None and existing.name == name:
             self.existing = existing
+        else:
+            self.referred = True
+            if existing.user_id is not None and existing.name == name:
+                self.ask = existing
 
-    def save(self):
-        """Create the employee, or link the person on record; call inside a transaction."""
+    def save(self, requested_by):
+        """Add the employee, or refer them (ask a person with an account). Returns (person or None,
+        ADDED or REFERRED); call inside a transaction."""
         data = self.cleaned_data
+        if self.referred:
+            if self.ask is not None:
+                links.ask_person(self.ask, self.employer, requested_by)
+            return None, REFERRED
         if self.existing is not None:
             person = InsuredPerson.objects.select_for_update().get(pk=self.existing.pk)
-            if person.employer_id is not None:
-                raise IntegrityError("taken by an employer meanwhile")
+            if person.user_id is not None or person.employer_id is not None:
+                # Signed up or taken by an employer since the check: ask, as for anyone with an account.
+                self.existing, self.referred = None, True
+                self.ask = (
+                    person if person.user_id is not None and person.employer_id != self.employer.pk else None
+                )
+                return self.save(requested_by)
+            # A record nobody held: it takes what HR entered, as a new employee's would.
             person.employer = self.employer
-            # Fill what the record lacks; what the person entered themselves is theirs to change.
-            if not person.phone and data.get("phone"):
-                person.phone = data["phone"]
-            if person.hukou_region_id is None and data.get("hukou_region"):
-                person.hukou_region = data["hukou_region"]
+            person.hukou_region = data.get("hukou_region") or person.hukou_region
+            person.phone = data.get("phone") or person.phone
             person.save(update_fields=["employer", "phone", "hukou_region"])
-            return person, False
+            return person, ADDED
         person = InsuredPerson(
             name=data["name"],
             document_type=data["document_type"],
@@ -137,20 +162,26 @@ class EmployeeForm(forms.Form):
         if self.parsed_id is None:
             person.sex, person.birth_date = data["sex"], data["birth_date"]
         person.save()
-        return person, True
+        return person, ADDED
 
 
-def add_employee(form):
-    """Save one valid EmployeeForm in a transaction. Returns (person, created), or None when someone else
-    registered or took the person between the check and the save (the form then carries the error)."""
-    try:
-        with transaction.atomic():
-            return form.save()
-    except IntegrityError:
-        form.add_error(
-            "document_number", _("This document number was registered meanwhile; please check it.")
-        )
-        return None
+def add_employee(form, requested_by):
+    """Save one valid EmployeeForm in a transaction. Returns (person or None, ADDED or REFERRED).
+
+    A number registered by someone else between the check and the save is checked again, once: it is
+    then on record, and gets the answer a number on record gets."""
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return form.save(requested_by)
+        except IntegrityError:
+            if attempt:
+                raise
+            data = form.cleaned_data
+            form._check_existing(data["document_type"], data["document_number"], data["name"])
+            if form.errors:
+                return None, None
+    raise AssertionError("unreachable")
 
 
 def _form_data(values):
@@ -198,29 +229,29 @@ class ImportFailed(Exception):
         self.message = str(message)
 
 
-def import_employees(employer, upload):
-    """Read, check and save an employee CSV: every row or none. Returns (created, linked, errors)."""
+def import_employees(employer, upload, requested_by):
+    """Read, check and save an employee CSV: every row or none. Returns (added, referred, errors)."""
     read = csvio.read_csv(upload, IMPORT_COLUMNS, IMPORT_OPTIONAL_COLUMNS)
     if read.errors:
         return 0, 0, read.errors
     valid, errors = validate_import(employer, read.rows)
     if errors:
         return 0, 0, errors
-    created = linked = 0
+    counts = {ADDED: 0, REFERRED: 0}
     try:
         with transaction.atomic():
             for number, form in valid:
                 try:
-                    _person, new = form.save()
+                    _person, outcome = form.save(requested_by)
                 except IntegrityError as error:
                     raise ImportFailed(
-                        number, gettext("This document number was registered meanwhile; please check it.")
+                        number,
+                        gettext("This row changed while the file was imported; please send the file again."),
                     ) from error
-                created += new
-                linked += not new
+                counts[outcome] += 1
     except ImportFailed as failure:
         return 0, 0, [CsvError(failure.row, "document_number", failure.message)]
-    return created, linked, []
+    return counts[ADDED], counts[REFERRED], []
 
 
 class EmployeeImportForm(forms.Form):

@@ -11,7 +11,7 @@ from .cases import (
     TransferApplication,
 )
 from .notifications import Notification, UserProfile
-from .people import DocumentType, Employer, EmployerStaff, InsuredPerson
+from .people import DocumentType, Employer, EmployerLinkRequest, EmployerStaff, InsuredPerson
 
 __all__ = [
     "AccessRecord",
@@ -20,6 +20,7 @@ __all__ = [
     "DocumentKind",
     "DocumentType",
     "Employer",
+    "EmployerLinkRequest",
     "EmployerStaff",
     "FilingBatch",
     "InsuredPerson",

@@ -1,7 +1,7 @@
 """The people in a transfer: insured persons, employers and the HR staff who file for them."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -156,3 +156,58 @@ class InsuredPerson(models.Model):
     @property
     def masked_document_number(self):
         return identifiers.mask_document_number(self.document_number)
+
+
+class EmployerLinkRequest(models.Model):
+    """An employer's request to put a person who has their own account on its list of employees (单位关联
+    申请). The person decides in their portal; until they accept, the employer's HR cannot file for them.
+
+    The row is the record of who asked, when, and what the person answered: an answered request is never
+    changed again (and never deleted while its person or employer exists)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the person's answer")
+        ACCEPTED = "accepted", _("Accepted by the person")
+        DECLINED = "declined", _("Declined by the person")
+
+    person = models.ForeignKey(
+        InsuredPerson, verbose_name=_("person"), on_delete=models.CASCADE, related_name="employer_requests"
+    )
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("employer"), on_delete=models.CASCADE, related_name="link_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("employer link request")
+        verbose_name_plural = _("employer link requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "employer"],
+                condition=models.Q(status="pending"),
+                name="employer_link_request_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", answered_at__isnull=True)
+                | (~models.Q(status="pending") & models.Q(answered_at__isnull=False)),
+                name="employer_link_request_answered_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.employer} → {self.person} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        # An answer is final: the row is the audit record of it.
+        if (
+            self.pk
+            and EmployerLinkRequest.objects.filter(pk=self.pk).exclude(status=self.Status.PENDING).exists()
+        ):
+            raise PermissionDenied("An answered employer link request is never changed.")
+        super().save(*args, **kwargs)

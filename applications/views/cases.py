@@ -17,7 +17,7 @@ from applications.cases.contributions import COLUMNS as CONTRIBUTION_COLUMNS
 from applications.cases.contributions import computed_amounts, overlaps, read_csv, validate_rows
 from applications.cases.deadlines import predicted_completion
 from applications.cases.eligibility import DECLARATION_FIELDS, assess_case, explain
-from applications.cases.parties import holder_of, parties_of
+from applications.cases.parties import holder_of, parties_of, party_to
 from applications.cases.states import STEP_LABELS, STEP_OF_STATE, Party
 from applications.models import (
     Employer,
@@ -118,9 +118,12 @@ def case_detail(request, reference):
         "contributions": contribution_summary(case),
         "can_edit_table": Party.OUT_CLERK in parties and case.state == State.CONTACT_LETTER_SENT,
         "predicted_completion": predicted_completion(case, timezone.localdate()),
-        "siblings": TransferApplication.objects.filter(filing_reference=case.filing_reference).exclude(
-            pk=case.pk
-        ),
+        # The other scheme's case of the same filing, only to whom is a party to it as well.
+        "siblings": TransferApplication.objects.filter(
+            party_to(request.user), filing_reference=case.filing_reference
+        )
+        .exclude(pk=case.pk)
+        .distinct(),
         "materials": materials,
         "checklist": checklist(case, materials),
         "material_form": MaterialForm() if can_add_materials(case, parties) else None,

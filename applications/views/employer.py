@@ -19,7 +19,15 @@ from django.views.decorators.http import require_POST
 from agencies.models import Scheme
 from applications import csvio
 from applications.employers import bulk
-from applications.employers.employees import EmployeeForm, EmployeeImportForm, add_employee, import_employees
+from applications.employers.employees import (
+    ADDED,
+    REFERRED,
+    EmployeeForm,
+    EmployeeImportForm,
+    add_employee,
+    import_employees,
+    referred_message,
+)
 from applications.models import (
     DocumentKind,
     Employer,
@@ -71,17 +79,12 @@ def add_employee_view(request, employer_id):
     employer = employer_for(request, employer_id)
     form = EmployeeForm(request.POST or None, employer=employer)
     if request.method == "POST" and form.is_valid():
-        saved = add_employee(form)
-        if saved is not None:
-            person, created = saved
-            if created:
-                messages.success(request, _("%(name)s is added to your employees.") % {"name": person.name})
-            else:
-                messages.success(
-                    request,
-                    _("%(name)s was already on record and is now linked to your employees.")
-                    % {"name": person.name},
-                )
+        person, outcome = add_employee(form, request.user)
+        if outcome == ADDED:
+            messages.success(request, _("%(name)s is added to your employees.") % {"name": person.name})
+            return redirect("employer_employees", employer_id=employer.pk)
+        if outcome == REFERRED:
+            messages.info(request, referred_message(form.cleaned_data["name"]))
             return redirect("employer_employees", employer_id=employer.pk)
     return render(request, "employer/add_employee.html", {"employer": employer, "form": form})
 
@@ -96,7 +99,7 @@ def import_employees_view(request, employer_id):
     form = EmployeeImportForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():
-        created, linked, errors = import_employees(employer, form.cleaned_data["csv_file"])
+        added, referred, errors = import_employees(employer, form.cleaned_data["csv_file"], request.user)
         # The per-row report of a rejected file, kept in the session for its download (the file itself
         # is not kept).
         if errors:
@@ -104,11 +107,16 @@ def import_employees_view(request, employer_id):
         else:
             request.session.pop(_import_report_key(employer), None)
         if not errors:
-            messages.success(
-                request,
-                _("Imported. New employees: %(created)d; linked to their existing record: %(linked)d.")
-                % {"created": created, "linked": linked},
-            )
+            messages.success(request, _("Imported. Added to your employees: %(added)d.") % {"added": added})
+            if referred:
+                messages.info(
+                    request,
+                    _(
+                        "Not added directly: %(referred)d. A person who has an account on the portal is asked "
+                        "there to confirm that they work for you, and appears on your list once they accept."
+                    )
+                    % {"referred": referred},
+                )
             return redirect("employer_employees", employer_id=employer.pk)
     context = {
         "employer": employer,

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from applications.employers import links
 from applications.models import Notification, UserProfile
 from applications.notify.emails import message
 
@@ -12,7 +13,8 @@ from applications.notify.emails import message
 def notification_list(request):
     notifications = list(Notification.objects.filter(user=request.user).select_related("application")[:100])
     items = [(n, message(n)) for n in notifications]
-    return render(request, "notifications/list.html", {"items": items})
+    context = {"items": items, "employer_requests": links.pending_for(request.user)}
+    return render(request, "notifications/list.html", context)
 
 
 @login_required

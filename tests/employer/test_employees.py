@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications.models import CaseEvent, DocumentType, InsuredPerson
 from tests.employer.conftest import csv_file, csv_text
-from tests.factories import EmployerStaffFactory, resident_id, with_check_char
+from tests.factories import EmployerStaffFactory, InsuredPersonFactory, region, resident_id, with_check_char
 
 pytestmark = pytest.mark.django_db
 
@@ -99,37 +99,55 @@ def test_a_permit_holder_is_added_with_sex_and_birth_date(hr, employer):
     assert (person.sex, person.birth_date, person.employer) == ("F", datetime.date(1990, 6, 1), employer)
 
 
-def test_a_person_on_record_without_employer_is_linked_not_duplicated(hr, employer):
-    # 张伟 signed up himself and has no employer.
+def test_a_record_nobody_holds_is_put_on_the_list_not_duplicated(hr, employer):
+    # A record without an account and without an employer (a former employer removed the person).
+    record = InsuredPersonFactory(
+        name="赵敏", document_number=GOOD_ID, hukou_region=region("360400"), phone=""
+    )
+    before = InsuredPerson.objects.count()
+    response = hr.post(add_url(employer), employee_data())
+    assert response.status_code == 302
+    assert InsuredPerson.objects.count() == before
+    record.refresh_from_db()
+    assert (record.employer, record.hukou_region_id, record.phone) == (employer, "330100", "13900000001")
+    # The same answer as for a new employee.
+    assert "赵敏 is added to your employees." in hr.get(response.url).content.decode()
+
+
+def test_a_person_with_an_account_is_asked_not_linked(hr, employer):
+    # 张伟 signed up himself and has no employer: he decides (tests/security/test_annexing_a_person.py).
     zhang = InsuredPerson.objects.get(document_number="360426199101010071")
     assert zhang.employer is None and zhang.user is not None
     before = InsuredPerson.objects.count()
-    data = employee_data(name="张伟", document_number=zhang.document_number, hukou_region="330100", phone="")
+    data = employee_data(name="张伟", document_number=zhang.document_number)
     response = hr.post(add_url(employer), data)
     assert response.status_code == 302
     assert InsuredPerson.objects.count() == before
     zhang.refresh_from_db()
-    assert zhang.employer == employer
-    assert zhang.hukou_region_id == "360400"  # his own data is not overwritten
-    assert zhang.phone == "13800000001"
+    assert zhang.employer is None
+    assert zhang.employer_requests.get().employer == employer
+    assert "张伟 is not added directly." in hr.get(response.url).content.decode()
 
 
-def test_linking_needs_the_same_name(hr, employer):
+def test_another_name_on_record_gets_the_neutral_answer(hr, employer):
     data = employee_data(name="张三", document_number="360426199101010071")
     response = hr.post(add_url(employer), data)
-    assert "The name does not match the record" in response.content.decode()
-    assert InsuredPerson.objects.get(document_number="360426199101010071").employer is None
+    page = html.unescape(hr.get(response.url).content.decode())
+    assert "张三 is not added directly." in page
+    assert "does not match" not in page
+    zhang = InsuredPerson.objects.get(document_number="360426199101010071")
+    assert zhang.employer is None and not zhang.employer_requests.exists()
 
 
 def test_an_employee_of_another_employer_is_not_taken_over(hr, employer):
     other = EmployerStaffFactory().employer
-    zhang = InsuredPerson.objects.get(document_number="360426199101010071")
-    zhang.employer = other
-    zhang.save()
-    response = hr.post(add_url(employer), employee_data(name="张伟", document_number=zhang.document_number))
-    assert "on another employer's list" in html.unescape(response.content.decode())
-    zhang.refresh_from_db()
-    assert zhang.employer == other
+    record = InsuredPersonFactory(name="赵敏", document_number=GOOD_ID, employer=other)
+    response = hr.post(add_url(employer), employee_data())
+    page = html.unescape(hr.get(response.url).content.decode())
+    assert "赵敏 is not added directly." in page
+    assert "another employer" not in page
+    record.refresh_from_db()
+    assert record.employer == other
 
 
 def test_an_employee_already_on_the_list(hr, employer):
@@ -160,7 +178,7 @@ def import_rows():
         ("钱一", "", resident_id("330106", datetime.date(1990, 1, 2), 11), "330100", "13900000011", "", ""),
         ("钱二", "resident_id", resident_id("330106", datetime.date(1991, 2, 3), 12), "360400", "", "", ""),
         ("钱三", "hk_macau_permit", "H12345678", "", "", "男", "1988-08-08"),
-        ("张伟", "", "360426199101010071", "", "", "", ""),  # on record, no employer: linked
+        ("张伟", "", "360426199101010071", "360400", "", "", ""),  # has his own account: asked, not added
     ]
 
 
@@ -170,9 +188,12 @@ def test_import_saves_every_row(hr, employer):
     response = hr.post(import_url(employer), {"csv_file": upload})
     assert response.status_code == 302
     assert InsuredPerson.objects.count() == before + 3
-    assert set(employer.employees.values_list("name", flat=True)) >= {"钱一", "钱二", "钱三", "张伟"}
+    assert set(employer.employees.values_list("name", flat=True)) >= {"钱一", "钱二", "钱三"}
+    assert not employer.employees.filter(name="张伟").exists()
     assert InsuredPerson.objects.get(document_number="H12345678").sex == "M"
-    assert "New employees: 3; linked to their existing record: 1." in hr.get(response.url).content.decode()
+    page = hr.get(response.url).content.decode()
+    assert "Imported. Added to your employees: 3." in page
+    assert "Not added directly: 1." in page
 
 
 def test_import_with_one_bad_row_saves_nothing_and_names_row_and_column(hr, employer):
@@ -222,7 +243,7 @@ def test_import_reads_a_file_excel_saved_as_gbk(hr, employer):
     text = csv_text(HEADER, import_rows())
     response = hr.post(import_url(employer), {"csv_file": csv_file(text, encoding="gb18030")})
     assert response.status_code == 302
-    assert set(employer.employees.values_list("name", flat=True)) >= {"钱一", "钱二", "钱三", "张伟"}
+    assert set(employer.employees.values_list("name", flat=True)) >= {"钱一", "钱二", "钱三"}
 
 
 def test_import_refuses_a_file_in_no_known_encoding(hr, employer):

@@ -24,7 +24,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from applications.cases import workflow
-from applications.models import ContributionYear, Material, OfficialDocument, State, TransferApplication
+from applications.models import (
+    ContributionYear,
+    EmployerLinkRequest,
+    Material,
+    OfficialDocument,
+    State,
+    TransferApplication,
+)
 from tests.security.conftest import (
     ADMIN,
     ALL_STATES,
@@ -35,6 +42,7 @@ from tests.security.conftest import (
     IN_REVIEWER,
     KINDS,
     OTHER_APPLICANT,
+    OTHER_HR,
     OUT_CLERK,
     OUT_REVIEWER,
     TINY_PNG,
@@ -197,6 +205,14 @@ def action_rows():
     return rows
 
 
+def employer_request_to(world, case):
+    request, _created = EmployerLinkRequest.objects.get_or_create(
+        person=case.person, employer=world.other_employer, status="pending",
+        defaults={"requested_by": world.users[OTHER_HR]},
+    )  # fmt: skip
+    return request
+
+
 def contribution_rows_post(world, case):
     data = {"rows-TOTAL_FORMS": "1", "rows-INITIAL_FORMS": "0", "rows-MAX_NUM_FORMS": "100"}
     data.update({f"rows-0-{name}": value for name, value in CONTRIBUTION_ROW.items()})
@@ -247,6 +263,18 @@ ROWS = [
     # --- insured persons -----------------------------------------------------------------------------
     Row("my_applications", "GET", "global", lambda w, c: reverse("my_applications"), only(INSURED)),
     Row("file_application", "GET", "global", lambda w, c: reverse("file_application"), only(INSURED)),
+    # An employer's request to list the applicant (made inside the cell's savepoint): only they answer it.
+    Row(
+        "answer_employer_request",
+        "POST",
+        "global",
+        lambda w, c: reverse("answer_employer_request", args=[employer_request_to(w, c).pk]),
+        only({APPLICANT}, then=ACTS),
+        data=lambda w, c: {"answer": "decline"},
+        effect=lambda w, c, before: EmployerLinkRequest.objects.filter(
+            person=c.person, status="declined"
+        ).exists(),
+    ),
     # --- a case and its files, in every state ------------------------------------------------------
     Row("case_detail", "GET", "case", case_url("case_detail"), only(PARTIES)),
     Row("case_documents", "GET", "case", case_url("case_documents"), only(PARTIES)),
