@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.calendar import add_working_days
 from agencies.models import Scheme
 from applications import audit, workflow
-from applications.contributions import overlaps
+from applications.contributions import amounts_too_large, overlaps
 from applications.deadlines import working_days_for
 from applications.documents.tasks import render_document
 from applications.guards import TransitionRefused
@@ -176,6 +176,9 @@ def save_contribution_table(case, user, rows):
             raise NotPermitted(_("Only a clerk of the transfer-out agency enters the contribution table."))
         if locked.state != State.CONTACT_LETTER_SENT:
             raise CaseMovedOn(_("The contribution table can only be changed before the amounts are entered."))
+        too_large = amounts_too_large(locked, rows)
+        if too_large:
+            raise ActionRefused(too_large[0].message)
         locked.contribution_years.all().delete()
         ContributionYear.objects.bulk_create([ContributionYear(application=locked, **row) for row in rows])
         flagged = overlaps(locked)

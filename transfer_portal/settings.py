@@ -108,6 +108,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The typed contribution table posts up to 100 rows of 11 values (plus the management form and the CSRF
+# token): Django's default of 1,000 fields would refuse a full table as a bad request.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_200
+
 ROOT_URLCONF = "transfer_portal.urls"
 WSGI_APPLICATION = "transfer_portal.wsgi.application"
 

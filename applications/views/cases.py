@@ -14,7 +14,13 @@ from django.views.decorators.http import require_POST
 from applications import audit, services, workflow
 from applications.checklist import checklist
 from applications.contributions import COLUMNS as CONTRIBUTION_COLUMNS
-from applications.contributions import computed_amounts, overlaps, read_csv, validate_rows
+from applications.contributions import (
+    amounts_too_large,
+    computed_amounts,
+    overlaps,
+    read_csv,
+    validate_rows,
+)
 from applications.deadlines import predicted_completion
 from applications.eligibility import DECLARATION_FIELDS, assess_case, explain
 from applications.forms_cases import (
@@ -188,6 +194,7 @@ def contribution_table(request, reference):
         upload, formset = bound_upload or upload, bound_formset or formset
         if not form_errors and not row_errors:
             rows, row_errors = validate_rows(raw, row_numbers=row_numbers)
+            row_errors = row_errors or amounts_too_large(case, rows)
             if not row_errors:
                 try:
                     flagged = services.save_contribution_table(case, request.user, rows)
