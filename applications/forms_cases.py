@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Region, Scheme
 from applications.cases.columns import amount_field
 from applications.contributions import COLUMNS as CSV_COLUMNS
+from applications.contributions import MAX_ROWS as CONTRIBUTION_ROWS
 from applications.contributions import computed_amounts
 from applications.eligibility import DECLARATION_FIELDS
 from applications.forms import RegionChoiceField
@@ -232,7 +233,25 @@ class ContributionRowForm(forms.Form):
     year_end_balance = forms.CharField(label=_("Year-end balance"), max_length=VALUE_LENGTH)
 
 
-ContributionRowFormSet = forms.formset_factory(ContributionRowForm, extra=1, max_num=100, validate_max=True)
+class BoundedFormSet(forms.BaseFormSet):
+    """A formset that never builds more forms than it accepts. Django builds as many forms as the posted
+    TOTAL_FORMS says, up to absolute_max, which defaults to max_num + 1,000: a post claiming 99,999,999,999
+    rows built 1,100 forms before saying no. Here absolute_max is max_num, and the refusal says the limit."""
+
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_many_forms": _("A table has at most %(num)d rows; this one was sent with more."),
+    }
+
+
+def bounded_formset_factory(form, *, max_num, **kwargs):
+    """Every formset of the portal: at most `max_num` forms are built, and a post with more is refused."""
+    return forms.formset_factory(
+        form, formset=BoundedFormSet, max_num=max_num, absolute_max=max_num, validate_max=True, **kwargs
+    )
+
+
+ContributionRowFormSet = bounded_formset_factory(ContributionRowForm, extra=1, max_num=CONTRIBUTION_ROWS)
 
 
 class MaterialForm(forms.Form):
