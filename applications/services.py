@@ -9,7 +9,7 @@ commit, queues the document the transition produces. `create_drafts` opens cases
 import hashlib
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -69,15 +69,8 @@ def create_drafts(
             raise ActionRefused(_("Each agency must handle the scheme of the application."))
         if out_agency.pk == in_agency.pk:
             raise ActionRefused(_("The transfer-in and transfer-out agencies must differ."))
-        if (
-            TransferApplication.objects.filter(person=person, scheme=scheme)
-            .exclude(state__in=CLOSED_STATES)
-            .exists()
-        ):
-            raise ActionRefused(
-                _("%(name)s already has an open %(scheme)s transfer; follow that one, or withdraw it first.")
-                % {"name": person.name, "scheme": Scheme(scheme).label}
-            )
+        if _has_open_case(person, scheme):
+            raise ActionRefused(_open_case_message(person, scheme))
         case = TransferApplication(
             scheme=scheme,
             person=person,
@@ -89,11 +82,37 @@ def create_drafts(
             filing_reference=filing_reference or "",
             **details,
         )
-        case.save()
+        try:
+            # In a savepoint: if the insert fails, the rest of the caller's transaction stays usable.
+            with transaction.atomic():
+                case.save()
+        except IntegrityError:
+            # Two filings for the same person at the same moment both passed the check above; the
+            # database's one-open-case constraint let the first in and made the second wait for it to
+            # commit. Now the first case is visible: the second filer gets the same answer as the check
+            # gives. Anything else (a reference that collided) is the caller's to handle.
+            if _has_open_case(person, scheme):
+                raise ActionRefused(_open_case_message(person, scheme)) from None
+            raise
         filing_reference = case.filing_reference
         audit.case_created(case, filed_by)
         cases.append(case)
     return cases
+
+
+def _has_open_case(person, scheme):
+    return (
+        TransferApplication.objects.filter(person=person, scheme=scheme)
+        .exclude(state__in=CLOSED_STATES)
+        .exists()
+    )
+
+
+def _open_case_message(person, scheme):
+    return _("%(name)s already has an open %(scheme)s transfer; follow that one, or withdraw it first.") % {
+        "name": person.name,
+        "scheme": Scheme(scheme).label,
+    }
 
 
 def advance(case, action, user, *, expected_state=None, note="", **data):
