@@ -18,12 +18,13 @@ from agencies.models import Scheme
 from applications import audit, workflow
 from applications.contributions import amounts_too_large, overlaps
 from applications.deadlines import working_days_for
-from applications.documents.tasks import render_document
+from applications.documents.tasks import dispatch_after_commit
 from applications.guards import TransitionRefused
 from applications.models import ContributionYear, Material, OfficialDocument, TransferApplication
 from applications.models.cases import writing_state
-from applications.notify import emails, notifications
-from applications.parties import agency_on, parties_of
+from applications.notify import notifications, outbox
+from applications.notify import tasks as notify_tasks
+from applications.parties import agency_on, holding_agency, parties_of
 from applications.states import CLOSED_STATES, Party, State
 
 
@@ -51,8 +52,9 @@ def _queue_document(case, kind, issuer):
     document = OfficialDocument.objects.create(
         application=case, kind=kind, version=(latest or 0) + 1, issuing_agency=agency_on(case, issuer)
     )
-    # robust: the case has already changed; if the broker is down, the sweeper queues the document later.
-    transaction.on_commit(lambda: render_document.delay(document.pk), robust=True)
+    # After commit, robust: the case has already changed; if the broker is down, the sweeper queues the
+    # document as soon as the broker is back (it records whether the dispatch reached the broker).
+    dispatch_after_commit(document.pk)
     return document
 
 
@@ -180,9 +182,10 @@ def retry_document(document, user):
         locked.status = OfficialDocument.Status.PENDING
         locked.error = ""
         locked.queued_at = timezone.now()
-        locked.save(update_fields=["status", "error", "queued_at"])
+        locked.dispatched_at = None
+        locked.save(update_fields=["status", "error", "queued_at", "dispatched_at"])
         audit.document_requeued(locked, user)
-        transaction.on_commit(lambda: render_document.delay(locked.pk), robust=True)
+        dispatch_after_commit(locked.pk)
     return locked
 
 
@@ -223,7 +226,9 @@ def notify_overdue(case, today):
         locked.overdue_notified_on = locked.due_date
         locked.save(update_fields=["overdue_notified_on"])
         audit.flagged_overdue(locked)
-        transaction.on_commit(lambda: emails.email_overdue(locked), robust=True)
+        agency = holding_agency(locked)
+        if agency is not None:
+            notify_tasks.send_after_commit(outbox.record_overdue_emails(locked, agency))
     return True
 
 

@@ -22,7 +22,9 @@ from tests.workflow.test_concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-OPEN_CASE = "张伟 already has an open Basic pension insurance transfer; follow that one, or withdraw it first."
+OPEN_CASE = (
+    "张伟 already has an open Basic pension insurance transfer; follow that one, or withdraw it first."
+)
 
 
 @pytest.fixture
