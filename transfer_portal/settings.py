@@ -35,6 +35,8 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-not-secret-" + "x" * 40)
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form says so in the user's language, on the portal's own page.
+CSRF_FAILURE_VIEW = "transfer_portal.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
     "transfer_portal.health.ProbeMiddleware",
+    # Our error pages: 503 when the database does not answer, and no technical page for non-staff in
+    # development (transfer_portal/errors.py).
+    "transfer_portal.errors.ErrorPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
