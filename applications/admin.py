@@ -129,6 +129,13 @@ class EmployerStaffInline(admin.TabularInline):
     model = EmployerStaff
     raw_id_fields = ["user"]
     extra = 0
+    # Like every formset of the portal (forms_cases.bounded_formset_factory): no more forms are built
+    # than are accepted, whatever TOTAL_FORMS a post claims (Django's default allows max_num + 1,000).
+    max_num = 500
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs.setdefault("absolute_max", self.get_max_num(request, obj, **kwargs))
+        return super().get_formset(request, obj, **kwargs)
 
 
 @admin.register(Employer)

@@ -32,7 +32,8 @@ def storage(settings, tmp_path):
 
 
 def readiness(client):
-    response = client.get("/readyz")
+    """The plain-text report (the JSON one is in tests/test_error_pages.py)."""
+    response = client.get("/readyz", HTTP_ACCEPT="text/plain")
     return response.status_code, response.content.decode()
 
 

@@ -4,8 +4,10 @@
   not make every web process look dead and get restarted.
 - /readyz (readiness): the database answers, the broker answers, private storage is writable, and no
   official document has waited longer than DOCUMENT_STUCK_AFTER_SECONDS to be rendered. 200 when all
-  hold, 503 otherwise; the body is a plain report, one line per check. `manage.py readiness` prints the
-  same report (exit status 1 when not ready) for the worker's and beat's healthchecks.
+  hold, 503 otherwise. The body is JSON naming the dependencies that failed and each check's detail;
+  with Accept: text/plain (or ?format=text) the same as a plain report, one line per check.
+  `manage.py readiness` prints the plain report (exit status 1 when not ready) for the worker's and
+  beat's healthchecks.
 
 ProbeMiddleware answers both before any other middleware: a healthcheck calls the process by its address
 over plain HTTP (http://127.0.0.1:8000/readyz), which the host check (ALLOWED_HOSTS) and the HTTPS
@@ -22,8 +24,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+
+from transfer_portal.errors import add_security_headers
 
 # A probe must answer well inside a healthcheck's timeout even when a service hangs.
 PROBE_TIMEOUT_SECONDS = 3
@@ -159,12 +163,39 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+def as_json(results: list[Check], elapsed: float) -> dict:
+    """The report for monitoring and load balancers: ready or not, which dependencies failed, and each
+    check with its detail."""
+    return {
+        "ready": all(result.ok for result in results),
+        "failed": [result.name for result in results if not result.ok],
+        "checks": {result.name: {"ok": result.ok, "detail": result.detail} for result in results},
+        "elapsed_ms": round(elapsed * 1000),
+    }
+
+
+def wants_text(request) -> bool:
+    """Plain text for a person or a script that asks for it (Accept: text/plain, or ?format=text); JSON
+    otherwise, which is what monitoring reads."""
+    if request.GET.get("format") == "text":
+        return True
+    accept = request.headers.get("Accept", "")
+    return "text/plain" in accept and "application/json" not in accept
+
+
 def readyz(request):
     started = time.monotonic()
     results = readiness()
-    body = report(results, time.monotonic() - started)
+    elapsed = time.monotonic() - started
     status = 200 if all(result.ok for result in results) else 503
-    response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+    if wants_text(request):
+        response = HttpResponse(
+            report(results, elapsed), status=status, content_type="text/plain; charset=utf-8"
+        )
+    else:
+        response = JsonResponse(
+            as_json(results, elapsed), status=status, json_dumps_params={"ensure_ascii": False}
+        )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -182,12 +213,5 @@ class ProbeMiddleware:
         probe = PROBES.get(request.path_info)
         if probe is None or request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        response = probe(request)
         # The headers every answer of the portal carries (the middleware that adds them is skipped here).
-        from csp.utils import build_policy
-
-        response["Content-Security-Policy"] = build_policy()
-        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Referrer-Policy"] = settings.SECURE_REFERRER_POLICY
-        return response
+        return add_security_headers(probe(request))

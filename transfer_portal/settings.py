@@ -37,6 +37,8 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-not-secret-" + "x" * 40)
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form says so in the user's language, on the portal's own page.
+CSRF_FAILURE_VIEW = "transfer_portal.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,6 +62,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before the host check and the HTTPS redirect (transfer_portal/health.py).
     "transfer_portal.health.ProbeMiddleware",
+    # Our error pages: 503 when the database does not answer, and no technical page for non-staff in
+    # development (transfer_portal/errors.py).
+    "transfer_portal.errors.ErrorPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so only dynamic responses: Cache-Control no-store, private (transfer_portal/cache_control.py).
@@ -119,6 +124,10 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+
+# The typed contribution table posts up to 100 rows of 11 values (plus the management form and the CSRF
+# token): Django's default of 1,000 fields would refuse a full table as a bad request.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1_200
 
 ROOT_URLCONF = "transfer_portal.urls"
 WSGI_APPLICATION = "transfer_portal.wsgi.application"
@@ -193,18 +202,32 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise environ.ImproperlyConfigured(
         "CELERY_TASK_SOFT_TIME_LIMIT + 30 must stay below CELERY_VISIBILITY_TIMEOUT"
     )
-# A document still pending this long after it was queued has lost its task; the sweeper queues it again.
+# A document the broker took this long ago and still pending has lost its task (a broker restarted empty,
+# a worker killed); the sweeper queues it again.
 DOCUMENT_STUCK_AFTER_SECONDS = env.int("DOCUMENT_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
+# A document whose task never reached the broker (it was down at commit) is queued by the next sweep once
+# the dispatch after commit has had this long (a few tries of CELERY_TASK_PUBLISH_RETRY_POLICY).
+DOCUMENT_DISPATCH_GRACE_SECONDS = env.int("DOCUMENT_DISPATCH_GRACE_SECONDS", default=15)
 # Beat keeps the time each periodic task last ran in this file (one beat process per deployment).
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
-# How often beat runs the sweeper (the smoke test of the stack makes it short, to see beat at work).
-DOCUMENT_SWEEP_INTERVAL_SECONDS = env.int("DOCUMENT_SWEEP_INTERVAL_SECONDS", default=60)
+# How often beat runs the sweeps of documents and of the e-mail outbox. Short, so that after a broker
+# outage everything pending is done well within a minute of its return (measured in
+# tests/integration/test_broker_outage_recovery.py); a sweep finding nothing costs one indexed query.
+DOCUMENT_SWEEP_INTERVAL_SECONDS = env.int("DOCUMENT_SWEEP_INTERVAL_SECONDS", default=10)
+EMAIL_SWEEP_INTERVAL_SECONDS = env.int("EMAIL_SWEEP_INTERVAL_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-documents": {
         "task": "applications.tasks.sweep_stuck_documents",
         "schedule": float(DOCUMENT_SWEEP_INTERVAL_SECONDS),
+        # A sweep waiting behind a long queue of renderings is dropped: the next one is on its way.
+        "options": {"expires": float(DOCUMENT_SWEEP_INTERVAL_SECONDS)},
+    },
+    "sweep-outbox": {
+        "task": "applications.notify.sweep_outbox",
+        "schedule": float(EMAIL_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": float(EMAIL_SWEEP_INTERVAL_SECONDS)},
     },
     "flag-overdue-cases": {"task": "applications.tasks.flag_overdue_cases", "schedule": 3600.0},
 }
@@ -247,6 +270,11 @@ MEDIA_ROOT = PRIVATE_STORAGE_DIR
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds a mail server may take to answer before the send gives up (Django waits forever by default, and
+# one hung connection would hold a worker and its outbox row until the task's time limit).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+if EMAIL_TIMEOUT >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise environ.ImproperlyConfigured("EMAIL_TIMEOUT must stay below CELERY_TASK_SOFT_TIME_LIMIT")
 # The portal's own address, for links in e-mails.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@transfer-portal.invalid")

@@ -24,3 +24,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]
+
+# The portal's own error pages, in the user's language (transfer_portal/errors.py).
+handler400 = "transfer_portal.errors.bad_request"
+handler403 = "transfer_portal.errors.permission_denied"
+handler404 = "transfer_portal.errors.page_not_found"
+handler500 = "transfer_portal.errors.server_error"

@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
 from applications import csvio
+from applications.cases import columns
 from applications.csvio import CsvError
+from applications.models import ContributionYear, TransferApplication
 from applications.rules.money import ContributionRow, medical_amounts, overlapping_months, pension_amounts
 
 COLUMNS = (
@@ -34,6 +36,12 @@ def _decimal(value, places):
     if not number.is_finite() or number < 0 or number.as_tuple().exponent < -places:
         raise InvalidOperation
     return number
+
+
+def _too_large(model, name):
+    return _("The amount is too large: at most %(largest)s.") % {
+        "largest": columns.shown(columns.largest(model, name))
+    }
 
 
 def validate_rows(raw_rows, first_row_number=1, *, row_numbers=None):
@@ -71,15 +79,18 @@ def validate_rows(raw_rows, first_row_number=1, *, row_numbers=None):
             problems.append(("end_month", _("The end month is before the start month.")))
         for name in MONEY_COLUMNS:
             try:
-                row[name] = _decimal(raw.get(name), 2)
+                row[name] = _decimal(raw.get(name), columns.digits_of(ContributionYear, name)[1])
             except (InvalidOperation, ValueError):
                 problems.append(
                     (name, _("Enter an amount in yuan, not negative, with at most two decimals."))
                 )
+                continue
+            if not columns.fits(ContributionYear, name, row[name]):
+                problems.append((name, _too_large(ContributionYear, name)))
         for name in RATE_COLUMNS:
             try:
-                row[name] = _decimal(raw.get(name), 4)
-                if row[name] > 1:
+                row[name] = _decimal(raw.get(name), columns.digits_of(ContributionYear, name)[1])
+                if row[name] > 1 or not columns.fits(ContributionYear, name, row[name]):
                     raise InvalidOperation
             except (InvalidOperation, ValueError):
                 problems.append((name, _("Enter a rate between 0 and 1, e.g. 0.08 for 8%.")))
@@ -119,13 +130,51 @@ def as_rule_rows(rows):
 
 def computed_amounts(case):
     """The amounts the regulation gives for this case's table, or None when no table was entered."""
-    years = list(case.contribution_years.all())
+    return amounts_of(case, list(case.contribution_years.all()))
+
+
+def amounts_of(case, years):
+    """The amounts the regulation gives for these rows (clean dicts or ContributionYear), or None."""
     if not years:
         return None
     if case.scheme == "medical":
-        latest = max(years, key=lambda y: (y.year, y.end_month))
-        return medical_amounts(latest.year_end_balance)
+        latest = max(years, key=lambda y: _value(y, "year") * 100 + _value(y, "end_month"))
+        return medical_amounts(_value(latest, "year_end_balance"))
     return pension_amounts(as_rule_rows(years), temporary=case.temporary_account)
+
+
+def _value(row, name):
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+# The amounts computed from a table and the columns of the case that will hold them.
+COMPUTED_COLUMNS = (
+    ("personal_account", "personal_account_amount"),
+    ("pooled_fund", "pooled_fund_amount"),
+    ("temporary_account", "temporary_account_amount"),
+    ("total", "transfer_total"),
+)
+
+
+def amounts_too_large(case, rows):
+    """Problems (CsvError, for the whole table) when the amounts these clean rows give do not fit the
+    case's columns: each row may fit while their sum does not, and the clerk could then never enter the
+    amounts the regulation gives."""
+    amounts = amounts_of(case, rows)
+    problems = []
+    for attribute, name in COMPUTED_COLUMNS if amounts else ():
+        value = getattr(amounts, attribute)
+        if not columns.fits(TransferApplication, name, value):
+            message = _(
+                "From this table, %(what)s would be %(amount)s yuan, more than the information form can "
+                "hold (at most %(largest)s yuan): check the monthly bases and the interest."
+            ) % {
+                "what": TransferApplication._meta.get_field(name).verbose_name,
+                "amount": columns.shown(value),
+                "largest": columns.shown(columns.largest(TransferApplication, name)),
+            }
+            problems.append(CsvError(None, "", str(message)))
+    return problems
 
 
 def overlaps(case):

@@ -8,11 +8,14 @@ applications/workflow.py names them; services.advance runs them with the case's 
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from applications.cases import columns
 from applications.cases.contributions import computed_amounts
 from applications.cases.eligibility import assess_case, explain
 from applications.cases.states import State
+from applications.models import TransferApplication
 from applications.rules.eligibility import Outcome
 
 
@@ -43,7 +46,21 @@ def _amount(data, name, required=True):
         return None
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
         raise TransitionRefused(_("Amounts are yuan with at most two decimals (fen), and not negative."))
+    _must_fit(name, value)
     return value
+
+
+def _must_fit(name, value):
+    """A value the case's column cannot hold is refused here, not by the database (a server error)."""
+    if not columns.fits(TransferApplication, name, value):
+        raise TransitionRefused(
+            _("%(what)s: %(amount)s yuan is more than the form can hold (at most %(largest)s yuan).")
+            % {
+                "what": capfirst(TransferApplication._meta.get_field(name).verbose_name),
+                "amount": columns.shown(value),
+                "largest": columns.shown(columns.largest(TransferApplication, name)),
+            }
+        )
 
 
 def amount_fields(case) -> tuple[str, ...]:
@@ -57,8 +74,12 @@ def amount_fields(case) -> tuple[str, ...]:
 
 
 def amounts_are_valid(case, user, data):
-    for name in amount_fields(case):
+    """Each amount fits its column, and so does their sum, the total transferred (two amounts that fit
+    can add up to one that does not)."""
+    moving = amount_fields(case)
+    for name in moving:
         _amount(data, name)
+    _must_fit("transfer_total", sum((data[name] for name in moving), Decimal("0")))
 
 
 def amounts_match_table(case, user, data):

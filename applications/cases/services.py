@@ -9,22 +9,23 @@ commit, queues the document the transition produces. `create_drafts` opens cases
 import hashlib
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.calendar import add_working_days
 from agencies.models import Scheme
 from applications.cases import audit, workflow
-from applications.cases.contributions import overlaps
+from applications.cases.contributions import amounts_too_large, overlaps
 from applications.cases.deadlines import working_days_for
 from applications.cases.guards import TransitionRefused
-from applications.cases.parties import agency_on, parties_of
+from applications.cases.parties import agency_on, holding_agency, parties_of
 from applications.cases.states import CLOSED_STATES, Party, State
-from applications.documents.tasks import render_document
+from applications.documents.tasks import dispatch_after_commit
 from applications.models import ContributionYear, Material, OfficialDocument, TransferApplication
 from applications.models.cases import writing_state
-from applications.notify import emails, notifications
+from applications.notify import notifications, outbox
+from applications.notify import tasks as notify_tasks
 
 
 class WorkflowError(Exception):
@@ -51,8 +52,9 @@ def _queue_document(case, kind, issuer):
     document = OfficialDocument.objects.create(
         application=case, kind=kind, version=(latest or 0) + 1, issuing_agency=agency_on(case, issuer)
     )
-    # robust: the case has already changed; if the broker is down, the sweeper queues the document later.
-    transaction.on_commit(lambda: render_document.delay(document.pk), robust=True)
+    # After commit, robust: the case has already changed; if the broker is down, the sweeper queues the
+    # document as soon as the broker is back (it records whether the dispatch reached the broker).
+    dispatch_after_commit(document.pk)
     return document
 
 
@@ -69,15 +71,8 @@ def create_drafts(
             raise ActionRefused(_("Each agency must handle the scheme of the application."))
         if out_agency.pk == in_agency.pk:
             raise ActionRefused(_("The transfer-in and transfer-out agencies must differ."))
-        if (
-            TransferApplication.objects.filter(person=person, scheme=scheme)
-            .exclude(state__in=CLOSED_STATES)
-            .exists()
-        ):
-            raise ActionRefused(
-                _("%(name)s already has an open %(scheme)s transfer; follow that one, or withdraw it first.")
-                % {"name": person.name, "scheme": Scheme(scheme).label}
-            )
+        if _has_open_case(person, scheme):
+            raise ActionRefused(_open_case_message(person, scheme))
         case = TransferApplication(
             scheme=scheme,
             person=person,
@@ -89,11 +84,37 @@ def create_drafts(
             filing_reference=filing_reference or "",
             **details,
         )
-        case.save()
+        try:
+            # In a savepoint: if the insert fails, the rest of the caller's transaction stays usable.
+            with transaction.atomic():
+                case.save()
+        except IntegrityError:
+            # Two filings for the same person at the same moment both passed the check above; the
+            # database's one-open-case constraint let the first in and made the second wait for it to
+            # commit. Now the first case is visible: the second filer gets the same answer as the check
+            # gives. Anything else (a reference that collided) is the caller's to handle.
+            if _has_open_case(person, scheme):
+                raise ActionRefused(_open_case_message(person, scheme)) from None
+            raise
         filing_reference = case.filing_reference
         audit.case_created(case, filed_by)
         cases.append(case)
     return cases
+
+
+def _has_open_case(person, scheme):
+    return (
+        TransferApplication.objects.filter(person=person, scheme=scheme)
+        .exclude(state__in=CLOSED_STATES)
+        .exists()
+    )
+
+
+def _open_case_message(person, scheme):
+    return _("%(name)s already has an open %(scheme)s transfer; follow that one, or withdraw it first.") % {
+        "name": person.name,
+        "scheme": Scheme(scheme).label,
+    }
 
 
 def advance(case, action, user, *, expected_state=None, note="", **data):
@@ -161,9 +182,10 @@ def retry_document(document, user):
         locked.status = OfficialDocument.Status.PENDING
         locked.error = ""
         locked.queued_at = timezone.now()
-        locked.save(update_fields=["status", "error", "queued_at"])
+        locked.dispatched_at = None
+        locked.save(update_fields=["status", "error", "queued_at", "dispatched_at"])
         audit.document_requeued(locked, user)
-        transaction.on_commit(lambda: render_document.delay(locked.pk), robust=True)
+        dispatch_after_commit(locked.pk)
     return locked
 
 
@@ -176,6 +198,9 @@ def save_contribution_table(case, user, rows):
             raise NotPermitted(_("Only a clerk of the transfer-out agency enters the contribution table."))
         if locked.state != State.CONTACT_LETTER_SENT:
             raise CaseMovedOn(_("The contribution table can only be changed before the amounts are entered."))
+        too_large = amounts_too_large(locked, rows)
+        if too_large:
+            raise ActionRefused(too_large[0].message)
         locked.contribution_years.all().delete()
         ContributionYear.objects.bulk_create([ContributionYear(application=locked, **row) for row in rows])
         flagged = overlaps(locked)
@@ -201,7 +226,9 @@ def notify_overdue(case, today):
         locked.overdue_notified_on = locked.due_date
         locked.save(update_fields=["overdue_notified_on"])
         audit.flagged_overdue(locked)
-        transaction.on_commit(lambda: emails.email_overdue(locked), robust=True)
+        agency = holding_agency(locked)
+        if agency is not None:
+            notify_tasks.send_after_commit(outbox.record_overdue_emails(locked, agency))
     return True
 
 

@@ -13,6 +13,7 @@ from celery.signals import worker_process_init
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from applications import documents
@@ -78,18 +79,42 @@ def render_document(self, document_id):
     return "ready"
 
 
+def dispatch(document_id):
+    """Hand the rendering to the broker and record that it took it. Called after commit: if the broker is
+    down, the error is logged (on_commit's robust callbacks), dispatched_at stays empty and the next sweep
+    queues the document at once."""
+    render_document.delay(document_id)
+    OfficialDocument.objects.filter(pk=document_id).update(dispatched_at=timezone.now())
+
+
+def dispatch_after_commit(document_id):
+    transaction.on_commit(lambda: dispatch(document_id), robust=True)
+
+
+def documents_to_sweep(now=None):
+    """Pending documents whose task never reached the broker, once the dispatch after commit has had its
+    few seconds (DOCUMENT_DISPATCH_GRACE_SECONDS); and those the broker took longer ago than
+    DOCUMENT_STUCK_AFTER_SECONDS, whose message was lost (a broker restarted empty, a worker killed past
+    the visibility timeout)."""
+    now = now or timezone.now()
+    stuck_after = settings.DOCUMENT_STUCK_AFTER_SECONDS
+    grace = min(settings.DOCUMENT_DISPATCH_GRACE_SECONDS, stuck_after)
+    never_dispatched = Q(dispatched_at__isnull=True, queued_at__lt=now - timedelta(seconds=grace))
+    lost = Q(dispatched_at__lt=now - timedelta(seconds=stuck_after))
+    return OfficialDocument.objects.filter(status=OfficialDocument.Status.PENDING).filter(
+        never_dispatched | lost
+    )
+
+
 @shared_task(name="applications.tasks.sweep_stuck_documents")
 def sweep_stuck_documents():
-    """Queue again every document left pending without a task (lost message, dead worker, broker restart)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.DOCUMENT_STUCK_AFTER_SECONDS)
-    stuck = list(
-        OfficialDocument.objects.filter(
-            status=OfficialDocument.Status.PENDING, queued_at__lt=cutoff
-        ).values_list("pk", flat=True)[:500]
-    )
+    """Queue again every document left pending without a task (a dispatch that failed, a lost message, a
+    dead worker). Rendering twice cannot happen: render_document locks the row and leaves a ready document
+    alone."""
+    stuck = list(documents_to_sweep().order_by("queued_at").values_list("pk", flat=True)[:500])
     for document_id in stuck:
         OfficialDocument.objects.filter(pk=document_id, status=OfficialDocument.Status.PENDING).update(
-            queued_at=timezone.now()
+            queued_at=timezone.now(), dispatched_at=None
         )
-        render_document.delay(document_id)
+        dispatch(document_id)
     return len(stuck)

@@ -10,7 +10,7 @@ from .cases import (
     State,
     TransferApplication,
 )
-from .notifications import Notification, UserProfile
+from .notifications import Notification, OutgoingEmail, UserProfile
 from .people import DocumentType, Employer, EmployerLinkRequest, EmployerStaff, InsuredPerson
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "MaterialKind",
     "Notification",
     "OfficialDocument",
+    "OutgoingEmail",
     "State",
     "TransferApplication",
     "UserProfile",

@@ -384,6 +384,10 @@ class OfficialDocument(models.Model):
     error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    # When the broker last took the rendering task (None: the dispatch after commit failed, or has not
+    # happened yet): the sweeper queues a document that never reached the broker at once, without waiting
+    # for the stuck threshold that covers messages lost after they were taken.
+    dispatched_at = models.DateTimeField(_("task handed to the broker at"), null=True, blank=True)
     rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
 
     class Meta:

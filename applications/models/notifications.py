@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,3 +46,54 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.application_id} {self.action}"
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail in the outbox (发件箱). It is written in the same transaction as the step or the overdue
+    flag it tells of, so a broker that is down at commit loses nothing; a task sends it and marks it sent
+    in one transaction with the row locked, so no retry and no second worker sends it twice; a periodic
+    sweep sends what no task did (applications/notify/outbox.py)."""
+
+    class Kind(models.TextChoices):
+        NOTIFICATION = "notification", _("Notification of a step")
+        OVERDUE = "overdue", _("Overdue notice")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Could not be sent")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    notification = models.OneToOneField(
+        Notification,
+        verbose_name=_("notification"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="email",
+    )
+    application = models.ForeignKey(
+        "applications.TransferApplication", verbose_name=_("case"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="+"
+    )
+    to = models.EmailField(_("address"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        # The sweep's query: what is pending and due.
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.application_id} → {self.user_id} ({self.status})"

@@ -1,12 +1,10 @@
-"""In-app notifications at each step, recorded inside the workflow service's transaction; their e-mails
-go out from a task once it commits."""
-
-from django.db import transaction
+"""In-app notifications at each step, recorded inside the workflow service's transaction with their
+e-mails in the outbox; a task sends the e-mails once it commits."""
 
 from agencies.models import AgencyStaff
 from applications.cases.parties import holding_agency, holding_party
 from applications.models import Notification
-from applications.notify.tasks import send_notification_emails
+from applications.notify import outbox, tasks
 
 
 def recipients(case, actor):
@@ -28,6 +26,4 @@ def record(case, action, actor):
         [Notification(user_id=user_id, application=case, action=action, to_state=case.state)
          for user_id in sorted(recipients(case, actor))]
     )  # fmt: skip
-    ids = [n.pk for n in created]
-    if ids:
-        transaction.on_commit(lambda: send_notification_emails.delay(ids), robust=True)
+    tasks.send_after_commit(outbox.record_notification_emails(created))

@@ -6,15 +6,15 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Region, Scheme
+from applications.cases.columns import amount_field
 from applications.cases.contributions import COLUMNS as CSV_COLUMNS
+from applications.cases.contributions import MAX_ROWS as CONTRIBUTION_ROWS
 from applications.cases.contributions import computed_amounts
 from applications.cases.eligibility import DECLARATION_FIELDS
 from applications.cases.guards import amount_fields
 from applications.cases.uploads import check_upload
-from applications.models import MaterialKind
+from applications.models import MaterialKind, TransferApplication
 from applications.people.forms import RegionChoiceField
-
-AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
 ACTION_FIELDS = {
     "reason": lambda: forms.CharField(
@@ -23,24 +23,29 @@ ACTION_FIELDS = {
     "legal_basis": lambda: forms.CharField(
         label=_("Legal basis"), max_length=200, help_text=_("For example: 国办发〔2009〕66号 第五条")
     ),
-    "personal_account_amount": lambda: forms.DecimalField(
-        label=_("Personal account amount (yuan)"), **AMOUNT
+    # Amounts have the digits of their columns (applications/cases/columns.py).
+    "personal_account_amount": lambda: amount_field(
+        TransferApplication, "personal_account_amount", label=_("Personal account amount (yuan)")
     ),
-    "pooled_fund_amount": lambda: forms.DecimalField(
+    "pooled_fund_amount": lambda: amount_field(
+        TransferApplication,
+        "pooled_fund_amount",
         label=_("Pooled fund amount (yuan)"),
         required=False,
-        **AMOUNT,
         help_text=_("Pension only: 12 per cent of the contribution wages since 1998."),
     ),
-    "temporary_account_amount": lambda: forms.DecimalField(
+    "temporary_account_amount": lambda: amount_field(
+        TransferApplication,
+        "temporary_account_amount",
         label=_("Temporary account amount (yuan)"),
         help_text=_("All employer and individual contributions plus interest."),
-        **AMOUNT,
     ),
     "remittance_reference": lambda: forms.CharField(
         label=_("Remittance reference"), max_length=40, required=False
     ),
-    "received_amount": lambda: forms.DecimalField(label=_("Amount received (yuan)"), **AMOUNT),
+    "received_amount": lambda: amount_field(
+        TransferApplication, "received_amount", label=_("Amount received (yuan)")
+    ),
 }
 
 
@@ -208,21 +213,45 @@ class ContributionTableUploadForm(forms.Form):
         return upload
 
 
+# Text, not numbers: the typed table and the CSV import are checked by one validator,
+# contributions.validate_rows, which reads each column's digits from the model and names the row and
+# column of every problem. The lengths here only keep absurd input out.
+VALUE_LENGTH = 40
+
+
 class ContributionRowForm(forms.Form):
     region_code = forms.CharField(label=_("Division code"), max_length=6)
     year = forms.CharField(label=_("Year"), max_length=4)
     start_month = forms.CharField(label=_("Start month"), max_length=2)
     end_month = forms.CharField(label=_("End month"), max_length=2)
-    monthly_base = forms.CharField(label=_("Monthly base"), max_length=14)
-    employer_rate = forms.CharField(label=_("Employer rate"), max_length=8)
-    credited_rate = forms.CharField(label=_("Rate credited to the personal account"), max_length=8)
-    individual_rate = forms.CharField(label=_("Individual rate"), max_length=8)
-    credited_amount = forms.CharField(label=_("Credited amount"), max_length=14)
-    interest = forms.CharField(label=_("Interest"), max_length=14)
-    year_end_balance = forms.CharField(label=_("Year-end balance"), max_length=14)
+    monthly_base = forms.CharField(label=_("Monthly base"), max_length=VALUE_LENGTH)
+    employer_rate = forms.CharField(label=_("Employer rate"), max_length=VALUE_LENGTH)
+    credited_rate = forms.CharField(label=_("Rate credited to the personal account"), max_length=VALUE_LENGTH)
+    individual_rate = forms.CharField(label=_("Individual rate"), max_length=VALUE_LENGTH)
+    credited_amount = forms.CharField(label=_("Credited amount"), max_length=VALUE_LENGTH)
+    interest = forms.CharField(label=_("Interest"), max_length=VALUE_LENGTH)
+    year_end_balance = forms.CharField(label=_("Year-end balance"), max_length=VALUE_LENGTH)
 
 
-ContributionRowFormSet = forms.formset_factory(ContributionRowForm, extra=1, max_num=100, validate_max=True)
+class BoundedFormSet(forms.BaseFormSet):
+    """A formset that never builds more forms than it accepts. Django builds as many forms as the posted
+    TOTAL_FORMS says, up to absolute_max, which defaults to max_num + 1,000: a post claiming 99,999,999,999
+    rows built 1,100 forms before saying no. Here absolute_max is max_num, and the refusal says the limit."""
+
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_many_forms": _("A table has at most %(num)d rows; this one was sent with more."),
+    }
+
+
+def bounded_formset_factory(form, *, max_num, **kwargs):
+    """Every formset of the portal: at most `max_num` forms are built, and a post with more is refused."""
+    return forms.formset_factory(
+        form, formset=BoundedFormSet, max_num=max_num, absolute_max=max_num, validate_max=True, **kwargs
+    )
+
+
+ContributionRowFormSet = bounded_formset_factory(ContributionRowForm, extra=1, max_num=CONTRIBUTION_ROWS)
 
 
 class MaterialForm(forms.Form):

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_POST
 from applications.cases import audit, services, workflow
 from applications.cases.checklist import checklist
 from applications.cases.contributions import COLUMNS as CONTRIBUTION_COLUMNS
-from applications.cases.contributions import computed_amounts, overlaps, read_csv, validate_rows
+from applications.cases.contributions import (
+    amounts_too_large,
+    computed_amounts,
+    overlaps,
+    read_csv,
+    validate_rows,
+)
 from applications.cases.deadlines import predicted_completion
 from applications.cases.eligibility import DECLARATION_FIELDS, assess_case, explain
 from applications.cases.parties import holder_of, parties_of, party_to
@@ -191,6 +197,7 @@ def contribution_table(request, reference):
         upload, formset = bound_upload or upload, bound_formset or formset
         if not form_errors and not row_errors:
             rows, row_errors = validate_rows(raw, row_numbers=row_numbers)
+            row_errors = row_errors or amounts_too_large(case, rows)
             if not row_errors:
                 try:
                     flagged = services.save_contribution_table(case, request.user, rows)

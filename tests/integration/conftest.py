@@ -93,11 +93,12 @@ def broker():
 class Worker:
     """One `celery worker` process group (the main process and its single pool child)."""
 
-    def __init__(self, broker: Broker, storage: Path, log_path: Path):
+    def __init__(self, broker: Broker, storage: Path, log_path: Path, *, env=None, concurrency=1):
         self.broker, self.storage, self.log_path = broker, storage, log_path
+        self.extra_env, self.concurrency = env or {}, concurrency
         self.process = None
 
-    def start(self):
+    def environment(self):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "transfer_portal.settings",
@@ -105,18 +106,29 @@ class Worker:
             "REDIS_URL": self.broker.url,
             "PRIVATE_STORAGE_DIR": str(self.storage),
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
         env.pop("PORTAL_REQUIRE_SERVICES", None)
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.offset = self.log_path.stat().st_size
-        command = [
+        return env
+
+    def command(self):
+        return [
             sys.executable, "-m", "celery", "-A", "transfer_portal", "worker",
-            "--queues", self.broker.queue, "--concurrency", "1", "--loglevel", "INFO",
+            "--queues", self.broker.queue, "--concurrency", str(self.concurrency), "--loglevel", "INFO",
             "--hostname", f"{self.broker.queue}-{uuid.uuid4().hex[:6]}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
+
+    def start(self):
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command(),
+            cwd=BASE_DIR,
+            env=self.environment(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -160,6 +172,30 @@ class Worker:
         return "\n".join(self.output().splitlines()[-lines:])
 
 
+class Beat(Worker):
+    """`celery beat` with the project's schedule (the sweeps), sending to the broker's default queue."""
+
+    def __init__(self, broker: Broker, storage: Path, log_path: Path, schedule: Path, *, env=None):
+        super().__init__(broker, storage, log_path, env=env)
+        self.schedule = schedule
+
+    def command(self):
+        return [
+            sys.executable, "-m", "celery", "-A", "transfer_portal", "beat", "--loglevel", "INFO",
+            "--schedule", str(self.schedule),
+        ]  # fmt: skip
+
+    def wait_until_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "beat: Starting..." in self.output():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        pytest.fail(f"beat did not start:\n{self.tail()}", pytrace=False)
+
+
 @pytest.fixture
 def storage(settings, tmp_path):
     """The private storage both the worker and the test process use."""
@@ -174,8 +210,8 @@ def workers(transactional_db, broker, storage, tmp_path):
     flushed."""
     started = []
 
-    def start():
-        worker = Worker(broker, storage, tmp_path / "worker.log").start()
+    def start(**options):
+        worker = Worker(broker, storage, tmp_path / "worker.log", **options).start()
         started.append(worker)
         return worker
 

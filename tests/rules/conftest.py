@@ -43,6 +43,17 @@ def no_document_rendering():
         yield delay
 
 
+@pytest.fixture(autouse=True)
+def emails_sent_in_process():
+    """The e-mail task runs here, at once, when the transaction's on-commit callbacks run (as a worker
+    would run it), instead of being published to the broker."""
+    from applications.notify import tasks
+
+    task = tasks.send_notification_emails
+    with mock.patch.object(task, "delay", lambda ids: task.apply(args=(ids,))) as delay:
+        yield delay
+
+
 def user(username):
     return get_user_model().objects.get(username=username)
 

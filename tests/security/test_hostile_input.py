@@ -45,6 +45,7 @@ from tests.security.conftest import (
     tally,
 )
 from tests.security.test_authorization_matrix import ACTIONS, CONTRIBUTION_ROW, consume
+from tests.security.test_uploaded_pdfs import ACTIVE, IMAGE_PIXELS
 from tests.workflow.helpers import minimal_pdf
 from tests.world import login
 
@@ -603,19 +604,19 @@ UPLOADS = {
     ),
     "a PDF with JavaScript": (
         "scan.pdf", minimal_pdf().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"),
-        "This PDF contains scripts, attachments or other active content; please upload a plain scan.",
+        ACTIVE.format(what="a script (JavaScript)"),
     ),
     "a PDF with an embedded file": (
         "scan.pdf", minimal_pdf().replace(b"/Type /Catalog", b"/Type /Catalog /Names << /EmbeddedFiles << >> >>"),
-        "This PDF contains scripts, attachments or other active content; please upload a plain scan.",
+        ACTIVE.format(what="an attached file"),
     ),
     "a PNG image bomb (100000 × 100000)": (
         "scan.png", png_header(100_000, 100_000) + b"\x00" * 64,
-        "The image's dimensions are too large; please upload a smaller scan.",
+        IMAGE_PIXELS.format(w=100000, h=100000, mp="10000.0"),
     ),
     "a JPEG image bomb (65000 × 65000)": (
         "scan.jpg", jpeg_header(65_000, 65_000),
-        "The image's dimensions are too large; please upload a smaller scan.",
+        IMAGE_PIXELS.format(w=65000, h=65000, mp="4225.0"),
     ),
     "a file over 10 MB": (
         "scan.pdf", minimal_pdf() + b"%" + b"0" * (10 * 1024 * 1024),
