@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.identifiers import looks_like_document_number, mask_document_number
 from applications.models import (
     AccessRecord,
+    AccountEvent,
     CaseEvent,
     ContributionYear,
     Employer,
@@ -15,6 +16,7 @@ from applications.models import (
     OfficialDocument,
     TransferApplication,
 )
+from applications.people.staff import reset_second_factor
 
 
 @admin.register(InsuredPerson)
@@ -26,6 +28,20 @@ class InsuredPersonAdmin(admin.ModelAdmin):
     list_select_related = ["hukou_region__parent__parent", "employer"]
     raw_id_fields = ["user", "hukou_region", "employer"]
     readonly_fields = ["created_at"]
+    # Sex and birth date are entered for other documents only; a resident ID number gives both.
+    fields = [
+        "name",
+        "document_type",
+        "document_number",
+        "sex",
+        "birth_date",
+        "hukou_region",
+        "phone",
+        "address",
+        "employer",
+        "user",
+        "created_at",
+    ]
 
     @admin.display(description=_("document number"), ordering="document_number")
     def masked_number(self, obj):
@@ -67,6 +83,18 @@ class PortalUserAdmin(UserAdmin):
 
     def action_checkbox(self, obj):
         return super().action_checkbox(_ListRow(obj.pk, self.masked_username(obj)))
+
+    actions = ["reset_second_factor"]
+
+    @admin.action(
+        description=_("Reset the second factor (lost phone): a new one is set up at the next login")
+    )
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            reset_second_factor(user, request.user)
+        messages.success(
+            request, _("Second factor reset for %(count)s accounts.") % {"count": queryset.count()}
+        )
 
 
 class EmployerStaffInline(admin.TabularInline):
@@ -173,6 +201,22 @@ class AccessRecordAdmin(ReadOnlyAdmin):
     @admin.display(description=_("user"), ordering="user__username")
     def masked_user(self, obj):
         return masked_user(obj.user)
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "masked_user", "action", "agency", "masked_actor"]
+    list_filter = ["action"]
+    search_fields = ["user__username"]
+    list_select_related = ["user__insured_person", "actor__insured_person", "agency"]
+
+    @admin.display(description=_("account"), ordering="user__username")
+    def masked_user(self, obj):
+        return masked_user(obj.user)
+
+    @admin.display(description=_("done by"), ordering="actor__username")
+    def masked_actor(self, obj):
+        return masked_user(obj.actor)
 
 
 # django-axes lists the user names of logins and failed logins; an insured person's is their ID number.

@@ -1,5 +1,7 @@
 from django.utils import timezone
 
+from applications.people.sessions import timer_context
+
 
 def today(request):
     """Today's date in China, for due-date badges."""
@@ -14,3 +16,8 @@ def unread_notifications(request):
     from applications.models import Notification
 
     return {"unread_notifications": Notification.objects.filter(user=user, read_at__isnull=True).count()}
+
+
+def session_timer(request):
+    """When the page's idle warning shows (templates/_session_timer.html)."""
+    return {"session_timer": timer_context(request)} if hasattr(request, "session") else {}

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from agencies.models import AgencyStaff
 from applications import workflow
 from applications.models import Notification
 from applications.parties import holder_of, holding_agency
@@ -53,7 +54,17 @@ def email_overdue(case):
     agency = holding_agency(case)
     if agency is None:
         return 0
-    staff = get_user_model().objects.filter(agency_roles__agency=agency).exclude(email="").distinct()
+    # One filter(), so that the three conditions hold for the same membership; administrators work no cases.
+    staff = (
+        get_user_model()
+        .objects.filter(
+            agency_roles__agency=agency,
+            agency_roles__active=True,
+            agency_roles__role__in=AgencyStaff.CASE_ROLES,
+        )
+        .exclude(email="")
+        .distinct()
+    )
     sent = 0
     for user in staff.select_related("profile"):
         with translation.override(language_of(user)):
