@@ -29,20 +29,23 @@ OPEN_PATHS = (
 
 def is_agency_staff(request) -> bool:
     """Staff of an agency (active memberships only) or an administrator of the portal; asked once per
-    request."""
-    if not hasattr(request, "_portal_agency_staff"):
-        user = request.user
-        request._portal_agency_staff = bool(
+    request and user (a login in the middle of a request changes the user)."""
+    user = request.user
+    memo = getattr(request, "_portal_agency_staff", None)
+    if memo is None or memo[0] != user.pk:
+        verified = getattr(user, "is_verified", None)
+        staff = bool(
             user.is_authenticated
             and (
                 # Administrators (the admin site) see everything agency staff see, and more.
                 user.is_staff
                 # A session that passed the factor is staff's (and saves the query on every page).
-                or user.is_verified()
+                or (verified is not None and verified())
                 or AgencyStaff.objects.filter(user=user).exists()
             )
         )
-    return request._portal_agency_staff
+        memo = request._portal_agency_staff = (user.pk, staff)
+    return memo[1]
 
 
 class AgencyStaffSecondFactorMiddleware:
