@@ -17,17 +17,21 @@ def remember(request, language):
     request.session[SESSION_KEY] = language
 
 
+def current_language():
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 @receiver(user_logged_in, dispatch_uid="portal_apply_account_language")
 def apply_account_language(sender, request, user, **kwargs):
-    """At login the account's language wins; an account without one keeps the language it logged in in."""
+    """At login the account's language wins. An account that never chose one (no profile yet) keeps the
+    language of the computer it logs in on."""
     if request is None or not hasattr(request, "session"):
         return
-    current = translation.get_language() or settings.LANGUAGE_CODE
-    if current not in dict(settings.LANGUAGES):
-        current = settings.LANGUAGE_CODE
-    profile, _created = UserProfile.objects.get_or_create(user=user, defaults={"language": current})
-    remember(request, profile.language)
-    translation.activate(profile.language)
+    language = UserProfile.objects.filter(user=user).values_list("language", flat=True).first()
+    if language in dict(settings.LANGUAGES):
+        remember(request, language)
+        translation.activate(language)
 
 
 class AccountLanguageMiddleware:

@@ -129,7 +129,9 @@ class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def profile(request):
     user = request.user
     person = InsuredPerson.objects.filter(user=user).first()
-    account, _created = UserProfile.objects.get_or_create(user=user)
+    account, _created = UserProfile.objects.get_or_create(
+        user=user, defaults={"language": language.current_language()}
+    )
     initial = {
         "name": person.name if person else user.first_name,
         "phone": person.phone if person else account.phone,
@@ -194,7 +196,11 @@ def change_email(request):
         return render(request, "registration/profile.html", profile_context(request, details, form))
     address = form.cleaned_data["email"]
     with transaction.atomic():
-        UserProfile.objects.update_or_create(user=user, defaults={"pending_email": address})
+        UserProfile.objects.update_or_create(
+            user=user,
+            defaults={"pending_email": address},
+            create_defaults={"pending_email": address, "language": language.current_language()},
+        )
         audit.email_change_requested(user, had_email=bool(user.email))
         mail.confirm_address(user, address)
         if user.email:

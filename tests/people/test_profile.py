@@ -102,6 +102,7 @@ def test_changing_the_e_mail_needs_the_password_and_a_confirmation_at_the_new_ad
 ):
     old = unique_address("old")
     user = UserFactory(email=old)
+    UserProfile.objects.create(user=user, language="en")
     client = english_client()
     client.force_login(user)
     new = unique_address("new")
