@@ -2,6 +2,7 @@
 production, CSRF on every form, the Content-Security-Policy and the other security headers, no inline
 script or style in the templates, and the second factor of agency staff (TOTP, django-otp)."""
 
+import base64
 import datetime
 import json
 import os
@@ -143,6 +144,7 @@ def signup_data(number, password, name="张三"):
         "address": "",
         "password1": password,
         "password2": password,
+        "email": "zhang.san@example.cn",
     }
 
 
@@ -489,7 +491,9 @@ def test_agency_staff_must_pass_the_second_factor(world, no_otp_throttle):
     assert setup.status_code == 200
     device = TOTPDevice.objects.get(user=clerk)
     assert not device.confirmed
-    assert device.key in setup.content.decode()
+    # The key as authenticator apps take it: Base32, in groups of four (not django-otp's hex key).
+    shown = base64.b32encode(device.bin_key).decode()
+    assert " ".join(shown[i : i + 4] for i in range(0, len(shown), 4)) in setup.content.decode()
 
     wrong = "000000" if current_code(device) != "000000" else "111111"
     for token in (wrong, "12345", "abcdef", "9999999"):
