@@ -289,3 +289,32 @@ def test_the_invited_address_waits_until_the_link_is_used(
 ):
     invite(admin_client, agency, outbox, django_capture_on_commit_callbacks)
     assert UserProfile.objects.get(user__username="wang.fang").pending_email == "wang.fang@example.cn"
+
+
+def test_overdue_mails_go_to_active_clerks_and_reviewers_not_to_administrators(agency, other_agency, outbox):
+    """The overdue notice reaches the staff who work cases: not the administrator, not a deactivated clerk."""
+    from applications.notify.emails import email_overdue
+
+    working = AgencyStaffFactory(agency=agency, role=AgencyStaff.Role.CLERK, user__email="clerk@example.cn")
+    AgencyStaffFactory(agency=agency, role=AgencyStaff.Role.ADMINISTRATOR, user__email="admin@example.cn")
+    gone = AgencyStaffFactory(agency=agency, role=AgencyStaff.Role.REVIEWER, user__email="gone@example.cn")
+    AgencyStaff.objects.filter(pk=gone.pk).update(active=False)
+    person = InsuredPersonFactory(user=UserFactory())
+    [case] = services.create_drafts(
+        person=person,
+        schemes_and_agencies={"pension": (other_agency, agency)},
+        filed_by=person.user,
+        declarations={
+            "retired": False,
+            "contributions_paused": True,
+            "arrears": False,
+            "in_hospital": False,
+            "unfinished_transfer": False,
+            "approved_job_transfer": False,
+            "old_medical_kind": "employee",
+            "new_medical_kind": "employee",
+        },
+    )
+    case = services.advance(case, "submit", person.user)
+    assert email_overdue(case) == 1
+    assert [m.to for m in outbox] == [[working.user.email]]
