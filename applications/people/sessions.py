@@ -70,6 +70,23 @@ def end_sessions(user, *, keep=None) -> int:
     return len(keys)
 
 
+def open_sessions(user, *, exclude=None) -> int:
+    """How many sessions of `user` are still open (but `exclude`); records of sessions that expired or
+    were cleared from the store are forgotten on the way."""
+    store = session_store()
+    records = AccountSession.objects.filter(user=user)
+    if exclude:
+        records = records.exclude(session_key=exclude)
+    open_keys, gone = 0, []
+    for key in records.values_list("session_key", flat=True):
+        if store().exists(key):
+            open_keys += 1
+        else:
+            gone.append(key)
+    AccountSession.objects.filter(session_key__in=gone).delete()
+    return open_keys
+
+
 @receiver(user_logged_in, dispatch_uid="portal_record_session")
 def record_session(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from applications import audit
 from applications.forms import SignUpForm
-from applications.models import AccountSession, InsuredPerson, UserProfile
+from applications.models import InsuredPerson, UserProfile
 from applications.people import backup_codes, language, mail, sessions, throttle, tokens
 from applications.people.account_forms import EmailChangeForm, LoginForm, PortalPasswordResetForm, ProfileForm
 from applications.people.staff import accept_invitation
@@ -93,8 +93,10 @@ class PortalPasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         window = settings.PASSWORD_RESET_LIMIT_WINDOW
-        from_here = throttle_ok("reset-address", client_ip(self.request) or "?", "PER_ADDRESS")
-        if not from_here:
+        address = client_ip(self.request) or "unknown"
+        if not throttle.within_limit(
+            "reset-address", address, settings.PASSWORD_RESET_LIMIT_PER_ADDRESS, window
+        ):
             form.add_error(
                 None,
                 _("Too many reset requests came from your network. Please try again in %(minutes)s minutes.")
@@ -103,15 +105,11 @@ class PortalPasswordResetView(auth_views.PasswordResetView):
             response = self.form_invalid(form)
             response.status_code = 429
             return response
-        if not throttle_ok("reset-email", form.cleaned_data["email"], "PER_ACCOUNT"):
+        typed = form.cleaned_data["email"]
+        if not throttle.within_limit("reset-email", typed, settings.PASSWORD_RESET_LIMIT_PER_ACCOUNT, window):
+            # The same answer as a mail sent: nothing says whether the address has an account.
             return redirect(self.get_success_url())
         return super().form_valid(form)
-
-
-def throttle_ok(scope, key, which):
-    return throttle.within_limit(
-        scope, key, getattr(settings, f"PASSWORD_RESET_LIMIT_{which}"), settings.PASSWORD_RESET_LIMIT_WINDOW
-    )
 
 
 class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -129,8 +127,9 @@ class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def profile(request):
     user = request.user
     person = InsuredPerson.objects.filter(user=user).first()
-    account, _created = UserProfile.objects.get_or_create(
-        user=user, defaults={"language": language.current_language()}
+    # Made on the first valid save only: a look at the page or a refused form writes nothing.
+    account = UserProfile.objects.filter(user=user).first() or UserProfile(
+        user=user, language=language.current_language()
     )
     initial = {
         "name": person.name if person else user.first_name,
@@ -151,7 +150,7 @@ def profile(request):
                 user.save(update_fields=["first_name"])
                 account.phone = data["phone"]
             account.language = data["language"]
-            account.save(update_fields=["phone", "language"])
+            account.save()
         language.remember(request, data["language"])
         translation.activate(data["language"])
         messages.success(request, _("Your profile has been saved."))
@@ -166,14 +165,10 @@ def profile_context(request, form, email_form):
         "form": form,
         "email_form": email_form,
         "pending_email": account.pending_email if account else "",
-        "other_sessions": sessions_of(user).exclude(session_key=request.session.session_key).count(),
+        "other_sessions": sessions.open_sessions(user, exclude=request.session.session_key),
         "agency_staff": is_agency_staff(request),
         "backup_codes_left": backup_codes.codes_left(user),
     }
-
-
-def sessions_of(user):
-    return AccountSession.objects.filter(user=user)
 
 
 @login_required

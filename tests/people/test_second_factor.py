@@ -3,10 +3,12 @@ RFC 6238 implementation independent of django-otp), ten single-use backup codes,
 codes throttled the app, and staff asked for it from the first request after they became staff."""
 
 import re
+import threading
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.models import AgencyStaff
@@ -14,6 +16,7 @@ from applications.models import AccountEvent
 from applications.people import backup_codes
 from tests.factories import AgencyStaffFactory, UserFactory
 from tests.people.conftest import OTP, base32_key, english_client, log_in, totp_now, unique_address
+from tests.workflow.helpers import require_services
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +165,31 @@ def test_a_deactivated_member_is_no_longer_asked(agency):
     assert client.get("/notifications/").url.startswith(OTP)
     AgencyStaff.objects.filter(pk=membership.pk).update(active=False)
     assert client.get("/notifications/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_backup_code_sent_twice_at_once_opens_one_login():
+    """A double-click, or a thief racing the real user: each request has its own connection, released
+    together; deleting the code's row is the test, so exactly one wins (PostgreSQL)."""
+    require_services()
+    user = UserFactory()
+    codes = backup_codes.make(user)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def attempt():
+        try:
+            barrier.wait(timeout=10)
+            device, _problem = backup_codes.use(user, codes[0])
+            results.append(device is not None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [False, True]
+    assert backup_codes.codes_left(user) == 9
+    assert AccountEvent.objects.filter(user=user, action=AccountEvent.Action.BACKUP_CODE_USED).count() == 1
