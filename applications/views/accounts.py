@@ -84,12 +84,10 @@ class PortalPasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 
-    def get_extra_email_context(self):
-        return {"base_url": settings.PORTAL_BASE_URL, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
-
     @property
     def extra_email_context(self):
-        return self.get_extra_email_context()
+        # Links point at the portal's configured address, as every other e-mail's do.
+        return {"base_url": settings.PORTAL_BASE_URL, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
 
     def form_valid(self, form):
         window = settings.PASSWORD_RESET_LIMIT_WINDOW
@@ -123,11 +121,10 @@ class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return response
 
 
-@login_required
-def profile(request):
-    user = request.user
+def details_of(user, data=None):
+    """The person record (insured persons), the profile (made on the first valid save only: a look at
+    the page or a refused form writes nothing) and the details form."""
     person = InsuredPerson.objects.filter(user=user).first()
-    # Made on the first valid save only: a look at the page or a refused form writes nothing.
     account = UserProfile.objects.filter(user=user).first() or UserProfile(
         user=user, language=language.current_language()
     )
@@ -136,9 +133,13 @@ def profile(request):
         "phone": person.phone if person else account.phone,
         "language": account.language,
     }
-    form = ProfileForm(
-        request.POST if request.method == "POST" else None, initial=initial, name_fixed=bool(person)
-    )
+    return person, account, ProfileForm(data, initial=initial, name_fixed=bool(person))
+
+
+@login_required
+def profile(request):
+    user = request.user
+    person, account, form = details_of(user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with transaction.atomic():
@@ -178,16 +179,7 @@ def change_email(request):
     user = request.user
     form = EmailChangeForm(user, request.POST)
     if not form.is_valid():
-        person = InsuredPerson.objects.filter(user=user).first()
-        account = UserProfile.objects.filter(user=user).first()
-        details = ProfileForm(
-            initial={
-                "name": person.name if person else user.first_name,
-                "phone": person.phone if person else getattr(account, "phone", ""),
-                "language": getattr(account, "language", settings.LANGUAGE_CODE),
-            },
-            name_fixed=bool(person),
-        )
+        _person, _account, details = details_of(user)
         return render(request, "registration/profile.html", profile_context(request, details, form))
     address = form.cleaned_data["email"]
     with transaction.atomic():
