@@ -218,8 +218,9 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=30) *
 EMAIL_CONFIRMATION_TIMEOUT = env.int("EMAIL_CONFIRMATION_DAYS", default=3) * 86_400
 STAFF_INVITATION_TIMEOUT = env.int("STAFF_INVITATION_DAYS", default=7) * 86_400
 # Password reset requests (cache counters: Redis in production, so every web process counts together):
-# per client address and per typed e-mail address / account, in a window of this many minutes.
-PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
+# per client address (generous: an office or a mobile network puts many people behind one address) and
+# per typed e-mail address / account, in a window of this many minutes.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=20)
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
 PASSWORD_RESET_LIMIT_WINDOW = env.int("PASSWORD_RESET_LIMIT_WINDOW_MINUTES", default=60) * 60
 # A session ends after this long without a request: agency staff (they see people's data across the
