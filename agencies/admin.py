@@ -26,11 +26,15 @@ class AgencyAdmin(admin.ModelAdmin):
 
 @admin.register(AgencyStaff)
 class AgencyStaffAdmin(admin.ModelAdmin):
-    list_display = ["user", "agency", "role"]
-    list_filter = ["role", "agency__scheme"]
+    list_display = ["user", "agency", "role", "active"]
+    list_filter = ["role", "active", "agency__scheme"]
     search_fields = ["user__username", "user__first_name", "agency__code", "agency__name"]
     list_select_related = ["user", "agency"]
     raw_id_fields = ["user", "agency"]
+
+    def get_queryset(self, request):
+        # Deactivated memberships too (the default manager hides them).
+        return AgencyStaff.everyone.select_related("user", "agency")
 
 
 def warn_when_next_year_unknown(request):

@@ -102,12 +102,28 @@ class Agency(models.Model):
         return self.name
 
 
+class ActiveStaffManager(models.Manager):
+    """Only memberships in force. It is the default manager, so that a deactivated member is nobody's
+    staff anywhere (queues, case parties, notifications, the second factor, homes) without each query
+    having to remember it; `AgencyStaff.everyone` also sees the deactivated ones (the staff list, admin)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(active=True)
+
+
 class AgencyStaff(models.Model):
-    """A user working for an agency. Money-moving steps need a reviewer who is not the maker."""
+    """A user working for an agency. Money-moving steps need a reviewer who is not the maker.
+
+    Clerks and reviewers work cases; an agency administrator manages the agency's own staff (invites,
+    roles, deactivation, second-factor resets) and is no party to any case."""
 
     class Role(models.TextChoices):
         CLERK = "clerk", _("Clerk")
         REVIEWER = "reviewer", _("Reviewer")
+        ADMINISTRATOR = "administrator", _("Agency administrator")
+
+    # The roles that work cases (applications/states.py Role); the administrator's is not one of them.
+    CASE_ROLES = (Role.CLERK, Role.REVIEWER)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -118,7 +134,12 @@ class AgencyStaff(models.Model):
     agency = models.ForeignKey(
         Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="staff"
     )
-    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    active = models.BooleanField(_("active"), default=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+
+    objects = ActiveStaffManager()
+    everyone = models.Manager()  # noqa: DJ012 - a second manager, not a field
 
     class Meta:
         verbose_name = _("agency staff")

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.template.response import TemplateResponse
@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import (
     AccessRecord,
+    AccountEvent,
     CaseEvent,
     ContributionYear,
     Employer,
@@ -23,6 +24,7 @@ from applications.people.masked_names import masked_login
 # Full ID numbers appear on one admin page only: the person's own change page (InsuredPerson). Elsewhere
 # a user or a login name is named by str(), masked for document numbers (applications/people/masked_names.py),
 # and the pages that show a login name as a field value show a masked copy instead (below).
+from applications.people.staff import reset_second_factor
 
 
 @admin.register(InsuredPerson)
@@ -34,6 +36,20 @@ class InsuredPersonAdmin(admin.ModelAdmin):
     list_select_related = ["hukou_region__parent__parent", "employer"]
     raw_id_fields = ["user", "hukou_region", "employer"]
     readonly_fields = ["created_at"]
+    # Sex and birth date are entered for other documents only; a resident ID number gives both.
+    fields = [
+        "name",
+        "document_type",
+        "document_number",
+        "sex",
+        "birth_date",
+        "hukou_region",
+        "phone",
+        "address",
+        "employer",
+        "user",
+        "created_at",
+    ]
 
     @admin.display(description=_("document number"), ordering="document_number")
     def masked_number(self, obj):
@@ -123,6 +139,18 @@ class PortalUserAdmin(UserAdmin):
             context["title"] = context["title"].replace(escape(user.get_username()), escape(str(user)))
             context["original"] = _MaskedUser(user)
         return response
+
+    actions = ["reset_second_factor"]
+
+    @admin.action(
+        description=_("Reset the second factor (lost phone): a new one is set up at the next login")
+    )
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            reset_second_factor(user, request.user)
+        messages.success(
+            request, _("Second factor reset for %(count)s accounts.") % {"count": queryset.count()}
+        )
 
 
 class EmployerStaffInline(admin.TabularInline):
@@ -246,6 +274,22 @@ class AccessRecordAdmin(ReadOnlyAdmin):
     @admin.display(description=_("user"), ordering="user__username")
     def masked_user(self, obj):
         return masked_user(obj.user)
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "masked_user", "action", "agency", "masked_actor"]
+    list_filter = ["action"]
+    search_fields = ["user__username"]
+    list_select_related = ["user__insured_person", "actor__insured_person", "agency"]
+
+    @admin.display(description=_("account"), ordering="user__username")
+    def masked_user(self, obj):
+        return masked_user(obj.user)
+
+    @admin.display(description=_("done by"), ordering="actor__username")
+    def masked_actor(self, obj):
+        return masked_user(obj.actor)
 
 
 # django-axes lists the user names of logins and failed logins; an insured person's is their ID number.

@@ -14,3 +14,5 @@ class ApplicationsConfig(AppConfig):
         from applications.people import masked_names
 
         masked_names.install(get_user_model(), AccessLog, AccessFailureLog)
+        # The receivers of user_logged_in/out: the session registry and the account's language.
+        from applications.people import language, sessions  # noqa: F401

@@ -4,6 +4,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from applications.models import EmployerLinkRequest
+from applications.people.sessions import timer_context
 
 
 def today(request):
@@ -33,3 +34,8 @@ def unread_notifications(request):
         )
     )
     return {"unread_notifications": counts["unread"]}
+
+
+def session_timer(request):
+    """When the page's idle warning shows (templates/_session_timer.html)."""
+    return {"session_timer": timer_context(request)} if hasattr(request, "session") else {}

@@ -22,10 +22,12 @@ from desk import queue, stats, svg
 
 
 def agency_for(request, agency_id, role=None):
-    """The agency and the user's roles there (one query); 404 unless the user is its staff (with
-    `role`, if given)."""
+    """The agency and the user's case roles there (one query); 404 unless the user is its clerk or
+    reviewer (with `role`, if given). An agency administrator manages staff and sees no cases."""
     memberships = list(
-        AgencyStaff.objects.filter(user=request.user, agency_id=agency_id).select_related("agency__region")
+        AgencyStaff.objects.filter(
+            user=request.user, agency_id=agency_id, role__in=AgencyStaff.CASE_ROLES
+        ).select_related("agency__region")
     )
     roles = {membership.role for membership in memberships}
     if not memberships or (role is not None and role not in roles):
@@ -33,11 +35,15 @@ def agency_for(request, agency_id, role=None):
     return memberships[0].agency, roles
 
 
-def portal_context(agency, roles, section):
+def portal_context(agency, roles, section, user=None):
     return {
         "agency": agency,
         "roles": sorted(roles),
         "is_reviewer": AgencyStaff.Role.REVIEWER in roles,
+        "is_administrator": user is not None
+        and AgencyStaff.objects.filter(
+            user=user, agency=agency, role=AgencyStaff.Role.ADMINISTRATOR
+        ).exists(),
         "section": section,
     }
 
@@ -101,7 +107,7 @@ def case_queue(request, agency_id):
     # htmx swaps the queue part in place; restoring a page missing from its history cache needs it whole.
     htmx = request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
     context = {
-        **portal_context(agency, roles, "queue"),
+        **portal_context(agency, roles, "queue", request.user),
         "form": form,
         "filters": filters,
         "tabs": tabs,
@@ -184,7 +190,7 @@ def approvals(request, agency_id):
     provinces = {}
     rows = [queue.decorate(case, agency, today, soon_limit, provinces) for case in page.object_list]
     context = {
-        **portal_context(agency, roles, "approvals"),
+        **portal_context(agency, roles, "approvals", request.user),
         "page": page,
         "page_numbers": page_numbers,
         "rows": rows,
@@ -236,7 +242,7 @@ def statistics(request, agency_id):
         missing_label=_("no steps"),
     )
     context = {
-        **portal_context(agency, roles, "statistics"),
+        **portal_context(agency, roles, "statistics", request.user),
         "volumes": volumes,
         "totals": stats.by_month_totals(volumes),
         "rates": rates,

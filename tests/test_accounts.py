@@ -26,6 +26,7 @@ def signup_data(**overrides):
         "hukou_region": "330100",
         "phone": "13912345678",
         "address": "杭州市西湖区文三路 1 号",
+        "email": "zhao.min@example.cn",
         "password1": NEW_PASSWORD,
         "password2": NEW_PASSWORD,
     }

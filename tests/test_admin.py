@@ -1,5 +1,7 @@
 """The Django admin: every model has a list, search by code, name and ID number, ID numbers masked."""
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -120,3 +122,56 @@ def test_the_change_page_shows_the_full_number(admin_user_client):
     response = admin_user_client.get(f"{changelist_url(InsuredPerson)}{person.pk}/change/")
     assert response.status_code == 200
     assert "360426199101010071" in response.content.decode()
+
+
+# --- adding an insured person: sex and birth date follow from a resident ID ----------------------------
+
+
+def test_the_add_form_derives_sex_and_birth_date_from_a_resident_id(admin_user_client):
+    from tests.factories import resident_id
+
+    number = resident_id("330106", datetime.date(1993, 4, 5), 12)  # even: a woman
+    response = admin_user_client.post(
+        "/admin/applications/insuredperson/add/",
+        {
+            "name": "周敏",
+            "document_type": "resident_id",
+            "document_number": number,
+            "sex": "",
+            "birth_date": "",
+            "hukou_region": "330100",
+            "phone": "",
+            "address": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    person = InsuredPerson.objects.get(document_number=number)
+    assert (person.sex, str(person.birth_date)) == ("F", "1993-04-05")
+
+
+def test_the_add_form_asks_for_sex_and_birth_date_of_other_documents(admin_user_client):
+    response = admin_user_client.post(
+        "/admin/applications/insuredperson/add/",
+        {
+            "name": "陈先生",
+            "document_type": "hk_macau_permit",
+            "document_number": "H87654321",
+            "sex": "",
+            "birth_date": "",
+        },
+    )
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) >= {"sex", "birth_date"}
+    assert not InsuredPerson.objects.filter(document_number="H87654321").exists()
+
+
+def test_full_clean_accepts_a_valid_resident_id_without_sex_and_birth_date():
+    from tests.factories import resident_id
+
+    person = InsuredPerson(
+        name="孙丽",
+        document_type="resident_id",
+        document_number=resident_id("330106", datetime.date(1988, 8, 8), 31),
+    )
+    person.full_clean()
+    assert person.sex == "M" and str(person.birth_date) == "1988-08-08"

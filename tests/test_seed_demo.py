@@ -22,6 +22,8 @@ DEMO_LOGINS = [
     "reviewer.hangzhou",
     "clerk.jiujiang",
     "reviewer.jiujiang",
+    "admin.hangzhou",
+    "admin.jiujiang",
     "admin",
 ]
 
@@ -53,17 +55,25 @@ def test_seed_demo_twice_gives_the_same_people():
     assert "demo-only password" in seed()
     first = counts()
     assert first == {
-        "users": 8,
+        "users": 10,
         "insured": 7,
         "insured with a login": 2,
         "employers": 1,
         "hr": 1,
-        "agency staff": 4,
+        "agency staff": 6,
         "agencies": 684,  # it loads the agency directory when it is missing
     }
     seed()
     assert counts() == first
     assert sorted(User.objects.values_list("username", flat=True)) == sorted(DEMO_LOGINS)
+
+
+def test_a_second_run_makes_a_deactivated_demo_member_a_member_again():
+    seed()
+    AgencyStaff.objects.filter(user__username="clerk.hangzhou").update(active=False)
+    assert not AgencyStaff.objects.filter(user__username="clerk.hangzhou").exists()
+    seed()
+    assert AgencyStaff.objects.filter(user__username="clerk.hangzhou").count() == 1
 
 
 def test_a_second_run_does_not_reset_a_changed_password():
@@ -89,12 +99,12 @@ def test_the_demo_employer_is_in_hangzhou_with_five_employees(demo_world):
     assert EmployerStaff.objects.get().user.username == "hr.hangzhou"
 
 
-def test_agency_staff_are_a_clerk_and_a_reviewer_in_two_provinces(demo_world):
+def test_agency_staff_are_a_clerk_a_reviewer_and_an_administrator_in_two_provinces(demo_world):
     by_agency = {}
     for staff in AgencyStaff.objects.select_related("agency__region"):
         by_agency.setdefault(staff.agency, set()).add(staff.role)
     assert len(by_agency) == 2
-    assert all(roles == {"clerk", "reviewer"} for roles in by_agency.values())
+    assert all(roles == {"clerk", "reviewer", "administrator"} for roles in by_agency.values())
     provinces = {agency.region.province_code for agency in by_agency}
     assert provinces == {"330000", "360000"}  # transfer-in Hangzhou, transfer-out Jiujiang
     assert {agency.scheme for agency in by_agency} == {"pension"}

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Backup codes of agency staff: ten single-use codes for a lost or throttled authenticator.
+    "django_otp.plugins.otp_static",
     "agencies",
     "applications",
     # Project-level management commands (readiness).
@@ -76,7 +78,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Ends a session left idle too long (applications/people/sessions.py), before anything else reads
+    # the user.
+    "applications.people.sessions.IdleSessionMiddleware",
     "applications.people.second_factor.AgencyStaffSecondFactorMiddleware",
+    # The language kept on the account, applied from login on (applications/people/language.py).
+    "applications.people.language.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -145,6 +152,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "applications.context_processors.today",
                 "applications.context_processors.unread_notifications",
+                "applications.context_processors.session_timer",
             ],
         },
     },
@@ -239,6 +247,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 OTP_TOTP_ISSUER = "社保转移接续平台"
+# A password reset link works once (Django's token includes the password hash) and for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=30) * 60
+# How long a link to confirm an e-mail address and an agency staff invitation stay valid.
+EMAIL_CONFIRMATION_TIMEOUT = env.int("EMAIL_CONFIRMATION_DAYS", default=3) * 86_400
+STAFF_INVITATION_TIMEOUT = env.int("STAFF_INVITATION_DAYS", default=7) * 86_400
+# Password reset requests (cache counters: Redis in production, so every web process counts together):
+# per client address (generous: an office or a mobile network puts many people behind one address) and
+# per typed e-mail address / account, in a window of this many minutes.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=20)
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
+PASSWORD_RESET_LIMIT_WINDOW = env.int("PASSWORD_RESET_LIMIT_WINDOW_MINUTES", default=60) * 60
+# A session ends after this long without a request: agency staff (they see people's data across the
+# country) sooner than others. The page warns SESSION_WARNING_SECONDS before the end.
+SESSION_IDLE_SECONDS_AGENCY_STAFF = env.int("SESSION_IDLE_MINUTES_AGENCY_STAFF", default=30) * 60
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_MINUTES", default=120) * 60
+SESSION_WARNING_SECONDS = 120
+# "Keep me signed in" (insured persons and HR only): the session outlives the browser for this long.
+SESSION_REMEMBER_SECONDS = env.int("SESSION_REMEMBER_DAYS", default=7) * 86_400
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -1,5 +1,6 @@
-"""The audit trail: one function per event, the only code that writes CaseEvent and AccessRecord rows
-(and EmployerLinkRequest rows, the record of an employer asking to list a person and of their answer).
+"""The audit trail: one function per event, the only code that writes CaseEvent, AccessRecord and
+AccountEvent rows (and EmployerLinkRequest rows, the record of an employer asking to list a person and of
+their answer).
 
 Each event carries a short human note (shown on the case's timeline) and structured `data` (amounts as
 strings of yuan, dates as ISO strings, ids): what statistics, documents and auditors read, so that
@@ -10,7 +11,7 @@ Personal data stays out of `data`: ids and counts, never names or identity numbe
 
 from django.utils import timezone
 
-from applications.models import AccessRecord, CaseEvent, EmployerLinkRequest
+from applications.models import AccessRecord, AccountEvent, CaseEvent, EmployerLinkRequest
 
 AMOUNT_FIELDS = (
     "personal_account_amount",
@@ -182,3 +183,92 @@ def employer_link_answered(link, *, accepted):
     link.answered_at = timezone.now()
     link.save(update_fields=["status", "answered_at"])
     return link
+
+
+# Events of an account (AccountEvent): not about a case, so not on a case's timeline. `actor` is who did
+# it (None: someone with the e-mail link, not logged in); `agency` the agency whose administrator acted.
+
+
+def _account(user, action, *, actor=None, agency=None, **data):
+    return AccountEvent.objects.create(
+        user=user,
+        actor=actor,
+        agency=agency,
+        action=action,
+        data={key: value for key, value in data.items() if value is not None},
+    )
+
+
+def password_reset_requested(user, *, mailed):
+    """`mailed`: False when the account's hourly limit held the e-mail back."""
+    return _account(user, AccountEvent.Action.PASSWORD_RESET_REQUESTED, mailed=mailed)
+
+
+def password_reset(user, *, sessions_ended):
+    return _account(user, AccountEvent.Action.PASSWORD_RESET, sessions_ended=sessions_ended)
+
+
+def email_change_requested(user, *, had_email):
+    return _account(user, AccountEvent.Action.EMAIL_CHANGE_REQUESTED, actor=user, had_email=had_email)
+
+
+def email_confirmed(user):
+    return _account(user, AccountEvent.Action.EMAIL_CONFIRMED)
+
+
+def other_sessions_ended(user, *, sessions_ended):
+    return _account(user, AccountEvent.Action.OTHER_SESSIONS_ENDED, actor=user, sessions_ended=sessions_ended)
+
+
+def second_factor_enrolled(user):
+    return _account(user, AccountEvent.Action.SECOND_FACTOR_ENROLLED, actor=user)
+
+
+def backup_codes_made(user, *, count):
+    return _account(user, AccountEvent.Action.BACKUP_CODES_MADE, actor=user, count=count)
+
+
+def backup_code_used(user, *, left):
+    return _account(user, AccountEvent.Action.BACKUP_CODE_USED, actor=user, left=left)
+
+
+def second_factor_reset(user, actor, *, agency=None, devices=0, sessions_ended=0):
+    return _account(
+        user,
+        AccountEvent.Action.SECOND_FACTOR_RESET,
+        actor=actor,
+        agency=agency,
+        devices=devices,
+        sessions_ended=sessions_ended,
+    )
+
+
+def staff_invited(user, actor, agency, *, role):
+    return _account(user, AccountEvent.Action.STAFF_INVITED, actor=actor, agency=agency, role=role)
+
+
+def invitation_accepted(user):
+    return _account(user, AccountEvent.Action.INVITATION_ACCEPTED, actor=user)
+
+
+def staff_role_changed(user, actor, agency, *, from_role, to_role):
+    return _account(
+        user,
+        AccountEvent.Action.STAFF_ROLE_CHANGED,
+        actor=actor,
+        agency=agency,
+        from_role=from_role,
+        to_role=to_role,
+    )
+
+
+def staff_deactivated(user, actor, agency, *, role, account_closed, sessions_ended):
+    return _account(
+        user,
+        AccountEvent.Action.STAFF_DEACTIVATED,
+        actor=actor,
+        agency=agency,
+        role=role,
+        account_closed=account_closed,
+        sessions_ended=sessions_ended,
+    )

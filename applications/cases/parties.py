@@ -19,8 +19,11 @@ def parties_of(user, case) -> set[Party]:
         and EmployerStaff.objects.filter(user=user, employer_id=case.filed_for_employer_id).exists()
     ):
         parties.add(Party.APPLICANT)
+    # An agency administrator manages staff and is no party to a case (only clerks and reviewers are).
     staff = AgencyStaff.objects.filter(
-        user=user, agency_id__in=[case.transfer_in_agency_id, case.transfer_out_agency_id]
+        user=user,
+        agency_id__in=[case.transfer_in_agency_id, case.transfer_out_agency_id],
+        role__in=AgencyStaff.CASE_ROLES,
     ).values_list("agency_id", "role")
     for agency_id, role in staff:
         if agency_id == case.transfer_in_agency_id:

@@ -1,3 +1,4 @@
+from .accounts import AccountEvent, AccountSession
 from .batches import FilingBatch
 from .cases import (
     AccessRecord,
@@ -14,6 +15,8 @@ from .notifications import Notification, OutgoingEmail, UserProfile
 from .people import DocumentType, Employer, EmployerLinkRequest, EmployerStaff, InsuredPerson
 
 __all__ = [
+    "AccountEvent",
+    "AccountSession",
     "AccessRecord",
     "CaseEvent",
     "ContributionYear",

@@ -1,4 +1,5 @@
-"""In-app notifications and each user's preferred language (for e-mails)."""
+"""In-app notifications and each user's profile (preferred language, phone, an e-mail address awaiting
+confirmation)."""
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,11 @@ class UserProfile(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="profile"
     )
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    # Insured persons' phone is on their person record (it is printed on the forms); everyone else's here.
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # An address typed but not confirmed yet: user.email only ever holds a confirmed address, because a
+    # password reset and the notifications go there.
+    pending_email = models.EmailField(_("e-mail address awaiting confirmation"), blank=True)
 
     class Meta:
         verbose_name = _("user profile")

@@ -97,8 +97,17 @@ class InsuredPerson(models.Model):
         _("document type"), max_length=20, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
     )
     document_number = models.CharField(_("document number"), max_length=18)
-    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    birth_date = models.DateField(_("birth date"))
+    # Blank in forms: for a resident ID both follow from the number (clean() and save() fill them in).
+    sex = models.CharField(
+        _("sex"),
+        max_length=1,
+        choices=Sex.choices,
+        blank=True,
+        help_text=_("Derived from a resident ID number."),
+    )
+    birth_date = models.DateField(
+        _("birth date"), blank=True, help_text=_("Derived from a resident ID number.")
+    )
     hukou_region = models.ForeignKey(
         Region,
         verbose_name=_("hukou region"),
@@ -152,6 +161,14 @@ class InsuredPerson(models.Model):
         if parsed is not None:
             self.sex = parsed.sex
             self.birth_date = parsed.birth_date
+        else:
+            missing = {
+                field: _("This document does not say it; please enter it.")
+                for field in ("sex", "birth_date")
+                if not getattr(self, field)
+            }
+            if missing:
+                raise ValidationError(missing)
 
     @property
     def masked_document_number(self):

@@ -25,6 +25,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from agencies.models import AgencyStaff
 from applications.models import Notification, OutgoingEmail
 from applications.notify import emails
 
@@ -68,7 +69,13 @@ def record_overdue_emails(case, agency) -> list[int]:
     """Outbox rows for the overdue notice to each staff member of the agency holding the case."""
     staff = (
         get_user_model()
-        .objects.filter(agency_roles__agency=agency)
+        # One filter(), so that the three conditions hold for the same membership; administrators work no
+        # cases, and a deactivated member gets no mail.
+        .objects.filter(
+            agency_roles__agency=agency,
+            agency_roles__active=True,
+            agency_roles__role__in=AgencyStaff.CASE_ROLES,
+        )
         .exclude(email="")
         .distinct()
         .select_related("profile")

@@ -2,10 +2,11 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.validators import RegexValidator
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
-from applications.models import DocumentType, InsuredPerson
+from applications.models import DocumentType, InsuredPerson, UserProfile
 from applications.models.people import check_document_number
 
 mobile_phone = RegexValidator(
@@ -51,6 +52,11 @@ class SignUpForm(forms.Form):
     )
     hukou_region = RegionChoiceField(label=_("Hukou place"), queryset=Region.objects.none(), required=False)
     phone = forms.CharField(label=_("Mobile phone"), max_length=11, validators=[mobile_phone])
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send a link to confirm it. It is how you get back in if you forget your password."),
+    )
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
     password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput)
@@ -131,6 +137,10 @@ class SignUpForm(forms.Form):
                 if self.parsed_id is None:
                     person.sex, person.birth_date = data["sex"], data["birth_date"]
                 person.save()
+                UserProfile.objects.update_or_create(
+                    user=user,
+                    defaults={"pending_email": data["email"], "language": translation.get_language()},
+                )
         except IntegrityError:
             # Someone registered the same number between our check and our insert.
             self.add_error("document_number", _("This document number is already registered. Please log in."))

@@ -27,14 +27,24 @@ def homes_of(user) -> list[Home]:
                 reverse("employer_employees", args=[staff.employer_id]),
             )
         )
-    agencies = {}
+    agencies, administered = {}, {}
     for staff in AgencyStaff.objects.filter(user=user).select_related("agency"):
-        agencies[staff.agency_id] = staff.agency
+        if staff.role == AgencyStaff.Role.ADMINISTRATOR:
+            administered[staff.agency_id] = staff.agency
+        else:
+            agencies[staff.agency_id] = staff.agency
     for agency_id, agency in agencies.items():
         homes.append(
             Home(
                 str(_("Case queue of %(agency)s") % {"agency": agency.name}),
                 reverse("agency_queue", args=[agency_id]),
+            )
+        )
+    for agency_id, agency in administered.items():
+        homes.append(
+            Home(
+                str(_("Staff of %(agency)s") % {"agency": agency.name}),
+                reverse("agency_staff", args=[agency_id]),
             )
         )
     return homes

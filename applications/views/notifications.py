@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from applications.employers import links
 from applications.models import Notification, UserProfile
 from applications.notify.emails import message
+from applications.people import language as account_language
 
 
 @login_required
@@ -34,4 +35,5 @@ def switch_language(request):
         and language in dict(UserProfile.language.field.choices)
     ):
         UserProfile.objects.update_or_create(user=request.user, defaults={"language": language})
+        account_language.remember(request, language)
     return response

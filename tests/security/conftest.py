@@ -14,6 +14,7 @@ Counts: tests call `tally(name, n)`; the numbers are printed at once (visible wi
 import datetime
 import hashlib
 import io
+import uuid
 from dataclasses import dataclass, field
 from unittest import mock
 
@@ -61,6 +62,9 @@ OUT_CLERK = "transfer_out_clerk"
 OUTSIDER_CLERK = "unrelated_agency_clerk"
 IN_REVIEWER = "transfer_in_reviewer"
 OUT_REVIEWER = "transfer_out_reviewer"
+# Agency administrators manage their agency's staff and are no party to any case.
+IN_AGENCY_ADMIN = "transfer_in_agency_administrator"
+OUT_AGENCY_ADMIN = "transfer_out_agency_administrator"
 ADMIN = "admin"
 KINDS = (
     ANON,
@@ -73,6 +77,8 @@ KINDS = (
     OUTSIDER_CLERK,
     IN_REVIEWER,
     OUT_REVIEWER,
+    IN_AGENCY_ADMIN,
+    OUT_AGENCY_ADMIN,
     ADMIN,
 )
 ALL_STATES = tuple(State)
@@ -122,6 +128,7 @@ class SecurityWorld:
     filed_batch: FilingBatch
     rejected_batch: FilingBatch
     persons: list = field(default_factory=list)
+    scratch: dict = field(default_factory=dict)  # what a row's URL builder made for its effect check
 
     def user(self, kind, case=None):
         """The user of a kind; the applicant is the person of `case` (of the draft when no case)."""
@@ -199,6 +206,8 @@ def build_security_world():
         OUTSIDER_CLERK: outsider_clerk,
         IN_REVIEWER: User.objects.get(username="reviewer.hangzhou"),
         OUT_REVIEWER: User.objects.get(username="reviewer.jiujiang"),
+        IN_AGENCY_ADMIN: User.objects.get(username="admin.hangzhou"),
+        OUT_AGENCY_ADMIN: User.objects.get(username="admin.jiujiang"),
         ADMIN: User.objects.get(username="admin"),
     }
     hangzhou = Region.objects.get(code="330100")
@@ -292,6 +301,13 @@ def security_world_module(django_db_setup, django_db_blocker, private_storage_di
 @pytest.fixture
 def world(security_world_module, db, private_storage_dir, settings):
     settings.PRIVATE_STORAGE_DIR = private_storage_dir
+    # Every request comes from one address here: the password reset limit per address has tests of its
+    # own (tests/people); the cache counts under a prefix of this test's own (nothing is flushed).
+    settings.PASSWORD_RESET_LIMIT_PER_ADDRESS = 10**6
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"security-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
     return security_world_module
 
 

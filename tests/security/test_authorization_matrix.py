@@ -14,43 +14,59 @@ URL without a row fails `test_every_route_has_a_row`. Each cell runs in a savepo
 once, so cells cannot see each other's effects.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp.plugins.otp_static.models import StaticToken
 
+from agencies.models import AgencyStaff
 from applications.cases import workflow
 from applications.models import (
+    AccountEvent,
     ContributionYear,
     EmployerLinkRequest,
     Material,
     OfficialDocument,
     State,
     TransferApplication,
+    UserProfile,
 )
+from applications.people import tokens
 from tests.security.conftest import (
     ADMIN,
     ALL_STATES,
     ANON,
     APPLICANT,
     HR,
+    IN_AGENCY_ADMIN,
     IN_CLERK,
     IN_REVIEWER,
     KINDS,
     OTHER_APPLICANT,
     OTHER_HR,
+    OUT_AGENCY_ADMIN,
     OUT_CLERK,
     OUT_REVIEWER,
+    OUTSIDER_CLERK,
+    PASSWORD,
     TINY_PNG,
     tally,
 )
 from tests.world import TOTAL, login
 
 OK, ACTS, REFUSED, LOGIN, NOT_FOUND, FORBIDDEN = "ok", "acts", "refused", "login", "404", "403"
+# A page that needs a session past the second factor sends others to it; a link (e-mail confirmation,
+# invitation) opened while logged in as someone else is refused with 409 and changes nothing.
+SECOND_FACTOR, CONFLICT = "second-factor redirect", "409"
+# Exact answers (anything else is a failure).
+EXACT = (LOGIN, NOT_FOUND, FORBIDDEN, SECOND_FACTOR, CONFLICT)
 
 # Route names (or namespaces) that are not in the matrix, and why.
 EXEMPT_NAMESPACES = {
@@ -62,6 +78,17 @@ EXEMPT_NAMESPACES = {
 # The language switch (i18n) is the named route set_language and has a row.
 
 PARTIES = {APPLICANT, HR, IN_CLERK, OUT_CLERK, IN_REVIEWER, OUT_REVIEWER}
+# Users whose login needs the second factor (the conftest's force_login marks them as past it).
+SECOND_FACTOR_USERS = {
+    IN_CLERK,
+    OUT_CLERK,
+    OUTSIDER_CLERK,
+    IN_REVIEWER,
+    OUT_REVIEWER,
+    IN_AGENCY_ADMIN,
+    OUT_AGENCY_ADMIN,
+    ADMIN,
+}
 APPLICANT_SIDE = {APPLICANT, HR}
 INSURED = {APPLICANT, OTHER_APPLICANT}
 D = State  # shorter below
@@ -82,6 +109,18 @@ def only(kinds, then=OK):
         return then if kind in kinds else NOT_FOUND
 
     return expect
+
+
+def with_second_factor(kind, state):
+    if kind == ANON:
+        return LOGIN
+    return OK if kind in SECOND_FACTOR_USERS else SECOND_FACTOR
+
+
+def anonymous_only(kind, state):
+    """A link for an account nobody of the matrix is logged in as: opened anonymously it works; logged
+    in as someone else it is refused."""
+    return OK if kind == ANON else CONFLICT
 
 
 def parties_in_states(kinds, states, then=ACTS, otherwise=NOT_FOUND, other_parties=NOT_FOUND):
@@ -213,6 +252,59 @@ def employer_request_to(world, case):
     return request
 
 
+User = get_user_model()
+
+
+def confirmation_link(world, case):
+    """A valid e-mail confirmation link of the other applicant (made inside the cell's savepoint)."""
+    user = world.users[OTHER_APPLICANT]
+    UserProfile.objects.update_or_create(user=user, defaults={"pending_email": "matrix@example.cn"})
+    return reverse("confirm_email", args=[tokens.email_confirmation_token(user, "matrix@example.cn")])
+
+
+def invitation_link(world, case):
+    """A valid invitation of a new clerk of the transfer-in agency (made inside the savepoint)."""
+    user = User(username="invited.matrix", first_name="受邀")
+    user.set_unusable_password()
+    user.save()
+    AgencyStaff.objects.create(user=user, agency=world.in_agency, role=AgencyStaff.Role.CLERK)
+    return reverse("accept_invitation", args=[tokens.invitation_token(user)])
+
+
+def member_of(world, side):
+    """A clerk of the side's agency for the administrator's actions (made inside the savepoint)."""
+    agency = world.in_agency if side == "in" else world.out_agency
+    user = User.objects.create_user(username=f"member.{side}.{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    return AgencyStaff.objects.create(user=user, agency=agency, role=AgencyStaff.Role.CLERK)
+
+
+def staff_action_url(name, page_side, member_side):
+    """The administrator's action on a member: the agency in the address (`page_side`) and the agency
+    of the member (`member_side`); differing, it is another agency's member reached by address."""
+
+    def build(world, case):
+        agency = world.in_agency if page_side == "in" else world.out_agency
+        member = member_of(world, member_side)
+        world.scratch["member"] = member.pk
+        return reverse(name, args=[agency.pk, member.pk])
+
+    return build
+
+
+def member_changed(world, case, before):
+    membership = AgencyStaff.everyone.filter(pk=world.scratch.get("member")).first()
+    if membership is None:
+        return False
+    return (membership.role, membership.active) != ("clerk", True) or not membership.user.is_active
+
+
+def member_device_reset(world, case, before):
+    return AccountEvent.objects.filter(
+        user_id=AgencyStaff.everyone.get(pk=world.scratch["member"]).user_id,
+        action=AccountEvent.Action.SECOND_FACTOR_RESET,
+    ).exists()
+
+
 def contribution_rows_post(world, case):
     data = {"rows-TOTAL_FORMS": "1", "rows-INITIAL_FORMS": "0", "rows-MAX_NUM_FORMS": "100"}
     data.update({f"rows-0-{name}": value for name, value in CONTRIBUTION_ROW.items()})
@@ -241,6 +333,63 @@ ROWS = [
         data=lambda w, c: {"language": "en", "next": "/"},
     ),
     Row("healthz", "GET", "global", lambda w, c: reverse("healthz"), anyone),
+    # --- account recovery and the account's own pages ------------------------------------------------
+    Row("password_reset", "GET", "global", lambda w, c: reverse("password_reset"), anyone),
+    Row(
+        "password_reset",
+        "POST",
+        "global",
+        lambda w, c: reverse("password_reset"),
+        anyone,
+        data=lambda w, c: {"email": "nobody@example.cn"},
+        label="password_reset:POST",
+    ),
+    Row("password_reset_done", "GET", "global", lambda w, c: reverse("password_reset_done"), anyone),
+    Row(
+        "password_reset_confirm",
+        "GET",
+        "global",
+        lambda w, c: reverse("password_reset_confirm", args=["MQ", "wrong-token"]),
+        anyone,
+    ),
+    Row("password_reset_complete", "GET", "global", lambda w, c: reverse("password_reset_complete"), anyone),
+    Row("profile", "GET", "global", lambda w, c: reverse("profile"), logged_in),
+    Row(
+        "profile_email",
+        "POST",
+        "global",
+        lambda w, c: reverse("profile_email"),
+        logged_in,
+        data=lambda w, c: {"email": "new@example.cn", "password": PASSWORD},
+    ),
+    Row("profile_sessions", "POST", "global", lambda w, c: reverse("profile_sessions"), logged_in),
+    # The link confirms the address of the account it names, whoever opens it (GET shows, POST confirms).
+    Row("confirm_email", "GET", "global", confirmation_link, anyone),
+    Row("accept_invitation", "GET", "global", invitation_link, anonymous_only),
+    Row("session_status", "GET", "global", lambda w, c: reverse("session_status"), anyone),
+    Row(
+        "session_status",
+        "POST",
+        "global",
+        lambda w, c: reverse("session_status"),
+        anyone,
+        label="session_status:POST",
+    ),
+    Row("backup_codes", "GET", "global", lambda w, c: reverse("backup_codes"), with_second_factor),
+    Row(
+        "backup_codes_new",
+        "POST",
+        "global",
+        lambda w, c: reverse("backup_codes_new"),
+        lambda kind, state: (
+            ACTS if with_second_factor(kind, state) == OK else with_second_factor(kind, state)
+        ),
+        snapshot=lambda w, c: StaticToken.objects.count(),
+        effect=lambda w, c, before: StaticToken.objects.count() > before,
+    ),
+    # Without codes just made in this session there is nothing to download: back to the codes page.
+    Row("backup_codes_download", "GET", "global", lambda w, c: reverse("backup_codes_download"), logged_in),
+    Row("backup_codes_kept", "POST", "global", lambda w, c: reverse("backup_codes_kept"), logged_in),
     Row("readyz", "GET", "global", lambda w, c: reverse("readyz"), anyone),
     Row("notifications", "GET", "global", lambda w, c: reverse("notifications"), logged_in),
     Row("notifications_read", "POST", "global", lambda w, c: reverse("notifications_read"), logged_in),
@@ -388,7 +537,45 @@ AGENCY_SIDES = (
     ("out", {OUT_CLERK, OUT_REVIEWER}, OUT_REVIEWER),
 )
 for _side, _staff, _reviewer in AGENCY_SIDES:
+    _admin = IN_AGENCY_ADMIN if _side == "in" else OUT_AGENCY_ADMIN
+    _other = "out" if _side == "in" else "in"
     ROWS += [
+        Row("agency_staff", "GET", "agency", agency_url("agency_staff", _side), only({_admin}), label=f"agency_staff:{_side}"),
+        Row(
+            "agency_staff_invite", "POST", "agency", agency_url("agency_staff_invite", _side), only({_admin}, then=ACTS),
+            data=lambda w, c: {"username": "invited.by.matrix", "name": "受邀", "email": "i@example.cn", "role": "clerk"},
+            effect=lambda w, c, before: User.objects.filter(username="invited.by.matrix").exists(),
+            label=f"agency_staff_invite:{_side}",
+        ),
+        Row(
+            "agency_staff_role", "POST", "agency", staff_action_url("agency_staff_role", _side, _side),
+            only({_admin}, then=ACTS), data=lambda w, c: {"role": "reviewer"}, effect=member_changed,
+            label=f"agency_staff_role:{_side}",
+        ),
+        Row(
+            "agency_staff_deactivate", "POST", "agency", staff_action_url("agency_staff_deactivate", _side, _side),
+            only({_admin}, then=ACTS), effect=member_changed, label=f"agency_staff_deactivate:{_side}",
+        ),
+        Row(
+            "agency_staff_reset_second_factor", "POST", "agency",
+            staff_action_url("agency_staff_reset_second_factor", _side, _side), only({_admin}, then=ACTS),
+            effect=member_device_reset, label=f"agency_staff_reset_second_factor:{_side}",
+        ),
+        # The administrator's own agency in the address, another agency's member id: 404 for everyone.
+        Row(
+            "agency_staff_deactivate", "POST", "agency", staff_action_url("agency_staff_deactivate", _side, _other),
+            only(set()), effect=member_changed, label=f"agency_staff_deactivate:{_side}-page-{_other}-member",
+        ),
+        Row(
+            "agency_staff_role", "POST", "agency", staff_action_url("agency_staff_role", _side, _other),
+            only(set()), data=lambda w, c: {"role": "reviewer"}, effect=member_changed,
+            label=f"agency_staff_role:{_side}-page-{_other}-member",
+        ),
+        Row(
+            "agency_staff_reset_second_factor", "POST", "agency",
+            staff_action_url("agency_staff_reset_second_factor", _side, _other), only(set()),
+            effect=member_device_reset, label=f"agency_staff_reset_second_factor:{_side}-page-{_other}-member",
+        ),
         Row("agency_queue", "GET", "agency", agency_url("agency_queue", _side), only(_staff), label=f"agency_queue:{_side}"),
         Row("agency_queue_csv", "GET", "agency", agency_url("agency_queue_csv", _side), only(_staff), label=f"agency_queue_csv:{_side}"),
         Row("agency_approvals", "GET", "agency", agency_url("agency_approvals", _side), only({_reviewer}), label=f"agency_approvals:{_side}"),
@@ -405,7 +592,7 @@ def classify(response):
         target = response.url
         if target.startswith(reverse("login")) or target.startswith("/admin/login/"):
             return LOGIN
-        if target.startswith(reverse("otp")):
+        if target.split("?")[0] == reverse("otp"):
             return "second-factor redirect"
         return "redirect"
     if 200 <= status < 300:
@@ -446,9 +633,12 @@ def run_cell(world, row, kind, state, clients):
 
 
 def verdict(expected, response, outcome, effect, case):
-    """None when the cell is as expected, else what went wrong."""
-    if expected in (LOGIN, NOT_FOUND, FORBIDDEN):
-        return None if outcome == expected else f"expected {expected}, got {outcome} ({response.status_code})"
+    """None when the cell is as expected, else what went wrong (a refused cell must also have changed
+    nothing, where the row says what it changes)."""
+    if expected in EXACT:
+        if outcome != expected:
+            return f"expected {expected}, got {outcome} ({response.status_code})"
+        return "refused, but the action took effect" if effect else None
     if outcome not in (OK, "redirect"):
         return f"expected {expected}, got {outcome} ({response.status_code})"
     if expected == ACTS and not effect:

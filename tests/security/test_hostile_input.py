@@ -181,6 +181,7 @@ SIGNUP = {
     "hukou_region": "330100",
     "phone": "13800138000",
     "address": "杭州",
+    "email": "zhang.san@example.cn",
     "password1": "Kite-river-2026-blue",
     "password2": "Kite-river-2026-blue",
 }

@@ -42,6 +42,9 @@ STAFF = [
     ("reviewer.hangzhou", "杭州转入复核员", "YL330100", AgencyStaff.Role.REVIEWER),
     ("clerk.jiujiang", "九江转出经办员", "YL360400", AgencyStaff.Role.CLERK),
     ("reviewer.jiujiang", "九江转出复核员", "YL360400", AgencyStaff.Role.REVIEWER),
+    # One administrator per demo agency with staff: manages that agency's staff, works no cases.
+    ("admin.hangzhou", "杭州经办机构管理员", "YL330100", AgencyStaff.Role.ADMINISTRATOR),
+    ("admin.jiujiang", "九江经办机构管理员", "YL360400", AgencyStaff.Role.ADMINISTRATOR),
 ]
 HR_LOGIN = "hr.hangzhou"
 ADMIN_LOGIN = "admin"
@@ -86,8 +89,12 @@ class Command(BaseCommand):
             user=self.user(HR_LOGIN, "杭州演示科技人事专员"), employer=employer
         )
         for login, name, agency_code, role in STAFF:
-            AgencyStaff.objects.get_or_create(
-                user=self.user(login, name), agency=Agency.objects.get(code=agency_code), role=role
+            # A demo member deactivated while trying the portal is a member again.
+            AgencyStaff.everyone.update_or_create(
+                user=self.user(login, name),
+                agency=Agency.objects.get(code=agency_code),
+                role=role,
+                defaults={"active": True, "deactivated_at": None},
             )
         admin = self.user(ADMIN_LOGIN, "演示管理员")
         admin.is_staff = admin.is_superuser = True
