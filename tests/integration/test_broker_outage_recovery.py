@@ -24,7 +24,8 @@ from applications.models import OfficialDocument, State
 from applications.notify.notifications import recipients
 from tests.integration.conftest import Beat, Broker, RedisServer, Worker
 from tests.integration.smtp import MailServer
-from tests.workflow.helpers import new_case, require_services
+from tests.workflow.helpers import require_services
+from tests.world import new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

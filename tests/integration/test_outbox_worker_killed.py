@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from applications.cases import services
 from applications.notify.notifications import recipients
 from tests.integration.smtp import MailServer
-from tests.workflow.helpers import new_case
+from tests.world import new_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

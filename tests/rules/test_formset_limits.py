@@ -10,9 +10,10 @@ from django.forms.formsets import BaseFormSet
 from django.test import RequestFactory
 
 from applications.models import ContributionYear, Employer
-from applications.views import forms_cases
-from tests.rules.conftest import contact_letter_sent, draft, login
+from applications.views import case_forms as forms_cases
+from tests.rules.conftest import contact_letter_sent, draft
 from tests.rules.test_contribution_table import GOOD, saved_events, table_url
+from tests.world import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
 

@@ -12,8 +12,9 @@ from applications.cases import columns, services
 from applications.cases.contributions import COLUMNS, MONEY_COLUMNS, RATE_COLUMNS
 from applications.models import CaseEvent, ContributionYear, State, TransferApplication
 from applications.views.case_forms import ACTION_FIELDS
-from tests.rules.conftest import contact_letter_sent, csv_bytes, draft, login, upload, user
+from tests.rules.conftest import contact_letter_sent, csv_bytes, draft, upload, user
 from tests.rules.test_contribution_table import GOOD, messages_of, saved_events, table_url
+from tests.world import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_world")]
 

@@ -27,7 +27,8 @@ from applications.employers.bulk import BULK_DECLARATIONS
 from applications.models import DocumentKind, MaterialKind, OfficialDocument, TransferApplication
 from applications.notify import tasks as notify_tasks
 from tests.factories import PASSWORD
-from tests.workflow.helpers import World, build_small_world, login, minimal_pdf
+from tests.workflow.helpers import minimal_pdf
+from tests.world import World, build_small_world, login
 
 User = get_user_model()
 

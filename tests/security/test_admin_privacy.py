@@ -19,7 +19,7 @@ from applications.people.identifiers import mask_document_number
 from tests.security import filed_world as filed
 from tests.security.conftest import tally
 from tests.security.filed_world import body_of
-from tests.workflow.helpers import login
+from tests.world import login
 
 pytestmark = pytest.mark.django_db
 filed_world_module, filed_world = filed.filed_world_module, filed.filed_world

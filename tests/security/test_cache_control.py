@@ -12,7 +12,7 @@ from django.utils.cache import patch_cache_control
 from tests.factories import PASSWORD
 from tests.security import filed_world as filed
 from tests.security.conftest import tally
-from tests.workflow.helpers import login
+from tests.world import login
 from transfer_portal.cache_control import NoStoreMiddleware
 
 pytestmark = pytest.mark.django_db

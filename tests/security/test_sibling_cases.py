@@ -9,7 +9,7 @@ from django.urls import reverse
 from agencies.models import AgencyStaff
 from tests.security import filed_world as filed
 from tests.security.conftest import tally
-from tests.workflow.helpers import login
+from tests.world import login
 
 pytestmark = pytest.mark.django_db
 filed_world_module, filed_world = filed.filed_world_module, filed.filed_world

@@ -17,7 +17,7 @@ from applications.cases.uploads import check_upload
 from applications.models import CaseEvent, Material
 from tests.security import hostile_pdfs as pdf
 from tests.security.conftest import tally
-from tests.workflow.helpers import build_small_world, new_case
+from tests.world import build_small_world, new_case
 
 JS = b"<< /S /JavaScript /JS (app.alert(1)) >>"
 ESCAPED_JS = b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>"

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError as BrokerDown
 from applications.cases import services
 from applications.documents import tasks as document_tasks
 from applications.models import OfficialDocument
-from tests.workflow.helpers import new_case
+from tests.world import new_case
 
 
 def submitted_document(world, capture, delay, *, broker_down=False):

@@ -20,7 +20,7 @@ from applications.cases import services
 from applications.models import Notification, OutgoingEmail
 from applications.notify import outbox
 from applications.notify import tasks as notify_tasks
-from tests.workflow.helpers import new_case
+from tests.world import new_case
 
 
 def with_addresses(*users):

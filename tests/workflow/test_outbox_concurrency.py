@@ -15,8 +15,9 @@ from applications.cases import services
 from applications.models import OutgoingEmail
 from applications.notify import outbox
 from applications.notify import tasks as notify_tasks
-from tests.workflow.helpers import build_small_world, new_case, require_services
+from tests.workflow.helpers import require_services
 from tests.workflow.test_outbox import with_addresses
+from tests.world import build_small_world, new_case
 
 
 class SlowBackend(EmailBackend):

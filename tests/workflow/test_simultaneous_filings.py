@@ -16,9 +16,10 @@ from django.urls import reverse
 from applications.cases import audit, services
 from applications.cases.states import CLOSED_STATES
 from applications.models import CaseEvent, TransferApplication
-from tests.workflow.helpers import build_small_world, require_services
+from tests.workflow.helpers import require_services
 from tests.workflow.test_case_pages import FILING
 from tests.workflow.test_concurrency import race
+from tests.world import build_small_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
