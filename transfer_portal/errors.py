@@ -55,7 +55,7 @@ def error_page(request, status, *, reason=None):
         content = render_to_string(PAGES[status], {"reason": reason})
     response = HttpResponse(content, status=status, content_type="text/html; charset=utf-8")
     response.portal_error_page = True
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "no-store, private"
     if status == 503:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return add_security_headers(response)

@@ -293,7 +293,8 @@ def test_the_invited_address_waits_until_the_link_is_used(
 
 def test_overdue_mails_go_to_active_clerks_and_reviewers_not_to_administrators(agency, other_agency, outbox):
     """The overdue notice reaches the staff who work cases: not the administrator, not a deactivated clerk."""
-    from applications.notify.emails import email_overdue
+    from applications.models import OutgoingEmail
+    from applications.notify import outbox as mail_outbox
 
     working = AgencyStaffFactory(agency=agency, role=AgencyStaff.Role.CLERK, user__email="clerk@example.cn")
     AgencyStaffFactory(agency=agency, role=AgencyStaff.Role.ADMINISTRATOR, user__email="admin@example.cn")
@@ -316,5 +317,6 @@ def test_overdue_mails_go_to_active_clerks_and_reviewers_not_to_administrators(a
         },
     )
     case = services.advance(case, "submit", person.user)
-    assert email_overdue(case) == 1
-    assert [m.to for m in outbox] == [[working.user.email]]
+    mail_outbox.record_overdue_emails(case, agency)
+    overdue = OutgoingEmail.objects.filter(application=case, kind=OutgoingEmail.Kind.OVERDUE)
+    assert [mail.to for mail in overdue] == [working.user.email]
