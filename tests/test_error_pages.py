@@ -13,7 +13,7 @@ import socket
 
 import pytest
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 
 from tests.factories import UserFactory
 
@@ -34,6 +34,10 @@ ENGLISH = {
     500: "Something went wrong",
     503: "Temporarily unavailable",
 }
+
+
+# The views that fail on purpose live in tests/error_urls.py; tests set ROOT_URLCONF through pytest-django's
+# `settings` fixture (an override_settings decorator beside it would be undone in the wrong order and leak).
 
 
 def free_port() -> int:
@@ -119,10 +123,10 @@ def test_a_case_that_is_not_yours_is_our_404(settings, debug):
     assert_our_page(response, 404)
 
 
-@override_settings(ROOT_URLCONF="tests.error_urls")
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "development"])
 @pytest.mark.parametrize("status", [400, 403, 500])
 def test_each_error_is_our_page_without_a_trace(settings, debug, status, caplog):
+    settings.ROOT_URLCONF = "tests.error_urls"
     settings.DEBUG = debug
     user = UserFactory()
     assert_our_page(client_for(user).get(f"/test-errors/{status}/"), status)
@@ -144,8 +148,8 @@ def test_too_many_fields_is_our_400():
     assert_our_page(response, 400)
 
 
-@override_settings(ROOT_URLCONF="tests.error_urls")
 def test_staff_still_get_the_technical_page_in_development(settings):
+    settings.ROOT_URLCONF = "tests.error_urls"
     settings.DEBUG = True
     admin = UserFactory(is_staff=True, is_superuser=True)
     response = client_for(admin).get("/no/such/page/")
@@ -156,9 +160,9 @@ def test_staff_still_get_the_technical_page_in_development(settings):
 # --- the database does not answer ----------------------------------------------------------------------
 
 
-@override_settings(ROOT_URLCONF="tests.error_urls")
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "development"])
 def test_a_database_error_in_a_view_is_a_503_with_retry_after(settings, debug):
+    settings.ROOT_URLCONF = "tests.error_urls"
     settings.DEBUG = debug
     response = client_for(UserFactory()).get("/test-errors/503/")
     assert_our_page(response, 503)

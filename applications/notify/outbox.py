@@ -9,7 +9,8 @@
 - The one window left is the mail server's "250 accepted" and our commit, milliseconds apart: a worker
   killed exactly there sends that one e-mail again. Its Message-ID is the same on both copies, so mail
   clients that de-duplicate by Message-ID show it once.
-- A transient failure (server unreachable, timed out, 4xx) is tried again later with a growing delay; a
+- While the mail server does not answer at all, every e-mail simply waits (no attempt is used up). A
+  failure while sending one (timed out, disconnected, 4xx) is tried again later with a growing delay; a
   permanent one (5xx for this message or recipient) is recorded as failed, as is an e-mail still unsent
   after MAX_ATTEMPTS.
 """
@@ -122,7 +123,15 @@ def send(ids) -> dict[str, int]:
     timeout (EMAIL_TIMEOUT) one after another. Returns how many were sent, skipped (sent or being sent by
     someone else), failed for good, or left for later."""
     outcomes = dict.fromkeys((SENT, SKIPPED, FAILED, LATER), 0)
+    if not ids:
+        return outcomes
     connection = get_connection(fail_silently=False)
+    try:
+        # One session for the batch (Django's backend would otherwise open and close one per message).
+        connection.open()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("the mail server does not answer, %s e-mails wait: %s", len(ids), error)
+        return outcomes
     try:
         for pk in ids:
             outcome = send_one(pk, connection)

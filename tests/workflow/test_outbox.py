@@ -219,3 +219,20 @@ def test_mail_settings_bound_every_send():
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert schedule["applications.notify.sweep_outbox"] <= 10
     assert schedule["applications.tasks.sweep_stuck_documents"] <= 10
+
+
+def test_while_the_mail_server_does_not_answer_every_e_mail_waits(addressed, delay, settings):
+    """No attempt is used up while the relay is unreachable: the e-mails wait for it, however long."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    case = new_case(addressed)
+    services.advance(case, "submit", addressed.applicant)
+    ids = list(OutgoingEmail.objects.filter(application=case).values_list("pk", flat=True))
+    assert notify_tasks.sweep_outbox.apply().result["sent"] == 0
+    assert sorted(outbox.due()) == sorted(ids)
+    assert set(OutgoingEmail.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {0}
