@@ -169,7 +169,7 @@ def test_the_batch_page_shows_progress_until_every_form_is_ready(hr, employer):
     assert "All application forms are ready." in panel
     assert panel.count("Download PDF") == 6
     page = hr.get(f"/employer/{employer.pk}/bulk/{batch.pk}/").content.decode()
-    assert "hx-trigger" not in page  # a finished batch is not polled at all
+    assert "every 2s" not in page  # a finished batch is not polled at all (the session timer is not polling)
 
 
 def test_a_failed_form_stops_the_polling_and_says_so(hr, employer):

@@ -379,13 +379,16 @@ class Browser:
         if page.path == "/accounts/otp/":
             # First login of agency staff: the page shows the key to add to an authenticator app; we
             # compute the code the app would show.
-            key = re.search(r"<code>([0-9A-Za-z=]+)</code>", page.text)
+            key = re.search(r'id="otp-key">([0-9A-Za-z= ]+)<', page.text)
             assert key, "the second factor page shows no key"
             page = self.post(
                 page.path + "?" + urlsplit(page.url).query,
                 page.csrf_token(),
-                [("token", totp_now(key.group(1)))],
+                [("token", totp_now(key.group(1).replace(" ", "")))],
             )
+            if page.path.startswith("/accounts/otp/backup-codes/"):
+                # Enrolment ends with the backup codes shown once; the user goes on to their home.
+                page = self.get("/")
         assert not page.path.startswith("/accounts/"), f"{username} is not logged in: {page.url}"
         return page
 
