@@ -19,6 +19,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+# What a leaking error page would show: Django's technical page and the test view's planted secret.
 LEAKS = ("Traceback", "URLconf", "DEBUG = True", "SECRET-DETAIL", "Django", "urlpatterns", "SECRET_KEY")
 CHINESE = {
     400: "请求有误",
@@ -150,6 +151,7 @@ def test_too_many_fields_is_our_400():
 
 def test_staff_still_get_the_technical_page_in_development(settings):
     settings.ROOT_URLCONF = "tests.error_urls"
+    # Development mode on purpose (pytest-django's settings fixture restores it): staff keep the technical page.
     settings.DEBUG = True
     admin = UserFactory(is_staff=True, is_superuser=True)
     response = client_for(admin).get("/no/such/page/")
